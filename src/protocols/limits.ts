@@ -1,0 +1,51 @@
+/**
+ * @module protocols/limits
+ * Every hard limit of the decoders, in one place, with its unit in the name. Crossing one yields
+ * an anomaly and never unbounded memory.
+ */
+
+// Capture files (pcap / pcapng)
+/** Largest captured packet we accept; pcapng blocks and pcap records above this are skipped. */
+export const MAX_PACKET_BYTES = 262_144
+/** Largest pcapng block of any type (an SHB with huge options, an unknown block). */
+export const MAX_PCAPNG_BLOCK_BYTES = 16_777_216
+/** Interfaces per pcapng section. */
+export const MAX_PCAPNG_INTERFACES = 1_024
+
+// Link / network layer
+/** Nested encapsulations (VLAN, GRE, VXLAN, …) unwrapped before giving up. */
+export const MAX_ENCAP_DEPTH = 8
+/** IPv6 extension headers walked before giving up. */
+export const MAX_IPV6_EXT_HEADERS = 16
+/** IPv4 datagrams being reassembled at once. */
+export const MAX_IP_FRAGMENT_DATAGRAMS = 4_096
+/** Bytes of one reassembled IPv4 datagram (the IPv4 total-length ceiling). */
+export const MAX_IP_DATAGRAM_BYTES = 65_535
+/** Fragments of one datagram. */
+export const MAX_IP_FRAGMENTS_PER_DATAGRAM = 64
+/** Incomplete fragment sets are dropped after this long (RFC 791 suggests 15 s; Linux uses 30 s). */
+export const IP_FRAGMENT_TIMEOUT_US = 30_000_000
+
+// TCP / UDP flows
+/** Flows tracked at once; the oldest idle flow is evicted when full. */
+export const MAX_FLOWS_TRACKED = 1_000_000
+/** A flow with no packet for this long is forgotten. */
+export const FLOW_IDLE_TIMEOUT_US = 300_000_000
+/** Bytes of each TCP direction reassembled from its first byte: enough for hellos and chains. */
+export const MAX_TCP_STREAM_BYTES = 262_144
+/** Out-of-order segments held per direction while waiting for a gap to fill. */
+export const MAX_TCP_PENDING_SEGMENTS = 64
+
+// TLS
+/** One handshake message (a ClientHello with huge padding or PQ key shares stays far below). */
+export const MAX_HANDSHAKE_BYTES = 65_536
+/** Handshake bytes inspected per direction before we stop following it. */
+export const MAX_TLS_DIRECTION_BYTES = 262_144
+/** Bytes scanned for a TLS record start when a stream does not begin with one (STARTTLS, …). */
+export const MAX_TLS_PROBE_BYTES = 16_384
+/** Extensions in one hello. */
+export const MAX_EXTENSIONS = 256
+/** Certificates in one Certificate message. */
+export const MAX_CERT_CHAIN_LENGTH = 10
+/** DTLS handshake messages being reassembled per flow direction. */
+export const MAX_DTLS_PENDING_MESSAGES = 8
