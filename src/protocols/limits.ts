@@ -7,6 +7,11 @@
 // Capture files (pcap / pcapng)
 /** Largest captured packet we accept; pcapng blocks and pcap records above this are skipped. */
 export const MAX_PACKET_BYTES = 262_144
+/**
+ * A pcap record above MAX_PACKET_BYTES but at most this size is skipped (streamed past, never
+ * buffered); anything larger means the record headers are garbage and the file is corrupt.
+ */
+export const MAX_PCAP_SKIP_RECORD_BYTES = 16_777_216
 /** Largest pcapng block of any type (an SHB with huge options, an unknown block). */
 export const MAX_PCAPNG_BLOCK_BYTES = 16_777_216
 /** Interfaces per pcapng section. */
@@ -34,7 +39,7 @@ export const FLOW_IDLE_TIMEOUT_US = 300_000_000
 /** Bytes of each TCP direction reassembled from its first byte: enough for hellos and chains. */
 export const MAX_TCP_STREAM_BYTES = 262_144
 /** Out-of-order segments held per direction while waiting for a gap to fill. */
-export const MAX_TCP_PENDING_SEGMENTS = 64
+export const MAX_TCP_PENDING_SEGMENTS = 256
 
 // TLS
 /** One handshake message (a ClientHello with huge padding or PQ key shares stays far below). */
@@ -43,6 +48,8 @@ export const MAX_HANDSHAKE_BYTES = 65_536
 export const MAX_TLS_DIRECTION_BYTES = 262_144
 /** Bytes scanned for a TLS record start when a stream does not begin with one (STARTTLS, …). */
 export const MAX_TLS_PROBE_BYTES = 16_384
+/** One TLS record's fragment (RFC 5246 §6.2.3: TLSCiphertext.length <= 2^14 + 2048). */
+export const MAX_TLS_RECORD_BYTES = 18_432
 /** Extensions in one hello. */
 export const MAX_EXTENSIONS = 256
 /** Certificates in one Certificate message. */

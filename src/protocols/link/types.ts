@@ -33,7 +33,7 @@ export interface DecodedPacket {
   dstIp: Uint8Array
   /** TTL / hop limit of the outermost IP header (what JA4L uses when tunnelled). */
   ttl: number
-  /** Innermost transport protocol number (6 TCP, 17 UDP, others passed through). */
+  /** Innermost transport protocol number: 6 TCP or 17 UDP (other protocols are `ignored`). */
   protocol: number
   srcPort: number
   dstPort: number

@@ -34,11 +34,19 @@ export type CaptureAnomaly =
   | 'pcapng.unknown_interface'
   | 'pcapng.oversized_block'
   | 'pcapng.too_many_interfaces'
+  /** A packet block whose captured length is larger than its block body. */
+  | 'pcapng.bad_packet_length'
+  /** A packet block carrying more than MAX_PACKET_BYTES (skipped; the block itself was sane). */
+  | 'pcapng.oversized_packet'
 
 export interface CaptureSummary {
   format: CaptureFormat | undefined
+  /** Packets delivered to the callback. */
   packets: number
+  /** Captured bytes delivered (sum of `data.length`). */
   bytes: number
+  /** Bytes pushed into the reader so far (file offset, for progress). */
+  inputBytes: number
   /** Count per anomaly code. */
   anomalies: Partial<Record<CaptureAnomaly, number>>
   /** Set when the input is not a capture at all, or stopped being parseable. */

@@ -1,0 +1,159 @@
+/** @module cli/analyze — `tlsight analyze <file|->`: fingerprints of a pcap/pcapng capture. */
+import { createReadStream, statSync } from 'node:fs'
+import type { Readable } from 'node:stream'
+import { parseArgs } from 'node:util'
+import { CaptureReader } from '../protocols/pcap/reader.ts'
+import { HandshakeEngine } from '../pipeline/handshakes.ts'
+import type { TlsEvent } from '../events/tls.ts'
+import { LineWriter, tableHeader, tableRow, type OutputFormat } from './output.ts'
+import { ProgressBar } from './progress.ts'
+import { ja4plusEnabled } from './licensing.ts'
+
+export const ANALYZE_HELP = `Usage: tlsight analyze <capture.pcap|capture.pcapng|-> [options]
+
+Reads a pcap or pcapng capture (a file, or stdin with "-") and prints one record per TLS/DTLS
+ClientHello with its JA3, JA4 (+ _r, _o, _ro) and, when the server answered, JA3S and JA4S.
+
+Options:
+  --format jsonl|table   output format (default: table on a terminal, jsonl otherwise)
+  --no-ja4plus           leave out the JA4+ families (FoxIO License 1.1), e.g. for commercial use;
+                         also TLSIGHT_JA4PLUS=0
+  --progress             force the progress bar on stderr (default: when reading a file, stdout is
+                         redirected and stderr is a terminal); --no-progress turns it off
+  --stats                print the run's counters as JSON on stderr at the end
+  -h, --help             this text
+
+Exit codes: 0 done (a truncated capture still prints what it holds, and a warning with the
+anomaly count on stderr), 1 input could not be read, 2 input is not a pcap/pcapng capture,
+64 bad usage.
+`
+
+export const EXIT_OK = 0
+export const EXIT_IO = 1
+export const EXIT_NOT_A_CAPTURE = 2
+export const EXIT_USAGE = 64
+
+interface Io {
+  stdin: Readable
+  stdout: NodeJS.WriteStream
+  stderr: NodeJS.WriteStream
+  env: NodeJS.ProcessEnv
+}
+
+export async function analyzeCommand(argv: string[], io: Io): Promise<number> {
+  let parsed
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      allowNegative: true,
+      options: {
+        format: { type: 'string' },
+        ja4plus: { type: 'boolean' },
+        progress: { type: 'boolean' },
+        stats: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    })
+  } catch (e) {
+    io.stderr.write(`tlsight analyze: ${e instanceof Error ? e.message : String(e)}\n\n${ANALYZE_HELP}`)
+    return EXIT_USAGE
+  }
+  const { values, positionals } = parsed
+  if (values.help === true) {
+    io.stdout.write(ANALYZE_HELP)
+    return EXIT_OK
+  }
+  if (positionals.length !== 1) {
+    io.stderr.write(`tlsight analyze: expected one input (a capture file or "-")\n\n${ANALYZE_HELP}`)
+    return EXIT_USAGE
+  }
+  const format = values.format ?? (io.stdout.isTTY ? 'table' : 'jsonl')
+  if (format !== 'jsonl' && format !== 'table') {
+    io.stderr.write(`tlsight analyze: unknown --format "${format}" (jsonl or table)\n`)
+    return EXIT_USAGE
+  }
+  const input = positionals[0] ?? '-'
+  let source: Readable
+  let total = 0
+  if (input === '-') {
+    source = io.stdin
+  } else {
+    try {
+      const st = statSync(input)
+      if (!st.isFile()) throw new Error('not a regular file')
+      total = st.size
+    } catch (e) {
+      io.stderr.write(`tlsight analyze: cannot read ${input}: ${e instanceof Error ? e.message : String(e)}\n`)
+      return EXIT_IO
+    }
+    source = createReadStream(input, { highWaterMark: 1 << 20 })
+  }
+  const showProgress =
+    values.progress ?? (input !== '-' && !io.stdout.isTTY && io.stderr.isTTY === true)
+  return run(source, {
+    format,
+    total,
+    name: input === '-' ? 'stdin' : input,
+    ja4plus: values.ja4plus ?? ja4plusEnabled(io.env),
+    progress: showProgress ? new ProgressBar(total, io.stderr) : undefined,
+    stats: values.stats === true,
+    io,
+  })
+}
+
+interface RunOptions {
+  format: OutputFormat
+  total: number
+  name: string
+  ja4plus: boolean
+  progress: ProgressBar | undefined
+  stats: boolean
+  io: Io
+}
+
+async function run(source: Readable, o: RunOptions): Promise<number> {
+  const out = new LineWriter(o.io.stdout)
+  if (o.format === 'table') out.line(tableHeader())
+  const format: (e: TlsEvent) => string = o.format === 'jsonl' ? (e) => JSON.stringify(e) : tableRow
+  const engine = new HandshakeEngine({ ja4plus: o.ja4plus, onEvent: (e) => out.line(format(e)) })
+  const reader = new CaptureReader((rec) => engine.packet(rec))
+  let bytes = 0
+  try {
+    for await (const chunk of source) {
+      if (!(chunk instanceof Uint8Array)) continue
+      reader.push(chunk)
+      bytes += chunk.length
+      if (reader.failed) break
+      if (out.needsFlush) await out.flush()
+      o.progress?.update(bytes, engine.stats.events)
+    }
+  } catch (e) {
+    o.progress?.done()
+    await out.flush()
+    o.io.stderr.write(`tlsight analyze: error reading ${o.name}: ${e instanceof Error ? e.message : String(e)}\n`)
+    return EXIT_IO
+  }
+  const summary = reader.end()
+  const stats = engine.finish()
+  o.progress?.done()
+  await out.flush()
+  if (source !== o.io.stdin && 'destroy' in source) source.destroy()
+  if (summary.error?.code === 'not_a_capture') {
+    o.io.stderr.write(`tlsight analyze: ${o.name}: ${summary.error.message}\n`)
+    return EXIT_NOT_A_CAPTURE
+  }
+  const captureAnomalies = Object.values(summary.anomalies).reduce((n, v) => n + (v ?? 0), 0)
+  const anomalies = Object.values(stats.anomalies).reduce((n, v) => n + v, 0) + captureAnomalies
+  if (summary.truncated || summary.error !== undefined) {
+    const why = summary.error !== undefined ? `corrupt (${summary.error.message})` : 'truncated'
+    o.io.stderr.write(
+      `tlsight analyze: warning: ${o.name} is ${why}; printed what it holds: ` +
+        `${summary.packets} packets, ${stats.events} handshakes, ${anomalies} anomalies\n`,
+    )
+  }
+  if (o.stats) {
+    o.io.stderr.write(JSON.stringify({ capture: summary, engine: stats }) + '\n')
+  }
+  return EXIT_OK
+}

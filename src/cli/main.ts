@@ -1,0 +1,62 @@
+/** @module cli/main — the `tlsight` command: dispatches to subcommands. */
+import { pathToFileURL } from 'node:url'
+import { analyzeCommand, EXIT_USAGE } from './analyze.ts'
+
+const VERSION = '0.1.0'
+
+export const HELP = `tlsight ${VERSION} — TLS fingerprint intelligence
+
+Usage: tlsight <command> [options]
+
+Commands:
+  analyze <file|->   fingerprints (JA3, JA3S, JA4, JA4_r/_o/_ro, JA4S) of a pcap/pcapng capture
+  help               this text
+  version            print the version
+
+Run "tlsight analyze --help" for its options.
+`
+
+export const SERVE_ROADMAP = `tlsight serve is not part of this release. It will run the collectors (web-server logs over
+UDP/TCP syslog, HTTP and a UNIX socket), the HTTP-TLS correlator, the embedded ClickHouse store,
+detection and the REST API/dashboard in one process on port 4000.
+Today: tlsight analyze <capture> fingerprints captures offline.
+`
+
+export async function main(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv
+  const io = { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, env: process.env }
+  switch (cmd) {
+    case 'analyze':
+      return analyzeCommand(rest, io)
+    case 'serve':
+      process.stdout.write(SERVE_ROADMAP + '\n' + HELP)
+      return 0
+    case 'version':
+    case '--version':
+    case '-v':
+      process.stdout.write(VERSION + '\n')
+      return 0
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      process.stdout.write(HELP)
+      return 0
+    default:
+      process.stderr.write(`tlsight: unknown command "${cmd}"\n\n${HELP}`)
+      return EXIT_USAGE
+  }
+}
+
+// Run when executed directly (`node --import tsx src/cli/main.ts …`), not when imported.
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code
+    },
+    (err: unknown) => {
+      process.stderr.write(`tlsight: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`)
+      process.exitCode = 1
+    },
+  )
+}

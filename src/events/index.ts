@@ -1,0 +1,6 @@
+/**
+ * @module events
+ * The one event schema every stage, store, API and stream uses (snake_case JSON).
+ */
+export * from './tls.ts'
+export * from './time.ts'

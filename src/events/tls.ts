@@ -1,0 +1,101 @@
+/** @module events/tls — the `tls` event: one per ClientHello, with the answering ServerHello. */
+
+export type Transport = 'tcp' | 'quic' | 'dtls'
+
+export interface TlsEvent {
+  type: 'tls'
+  /** Time of the packet that completed the ClientHello, ISO 8601 UTC with microseconds. */
+  ts: string
+  /** Client (sender of the ClientHello) and server endpoints, innermost headers. */
+  src_ip: string
+  src_port: number
+  dst_ip: string
+  dst_port: number
+  transport: Transport
+  /** 1-based index of this ClientHello on its flow (2 after a HelloRetryRequest). */
+  hello_index: number
+  sni: string | null
+  /** ALPN protocols the client offers, in order (non-printable names as `0x…` hex). */
+  alpn: string[]
+  /** Highest version the client offers (`1.3`, `1.2`, `dtls1.2`, `0x7f1c` for unknown). */
+  tls_version: string
+  /** Version the server selected, when its hello was seen. */
+  tls_version_negotiated: string | null
+  ja3: string
+  ja3_str: string
+  ja4: string
+  ja4_r: string
+  ja4_o: string
+  ja4_ro: string
+  ja3s: string | null
+  ja3s_str: string | null
+  /** JA4+ (FoxIO License 1.1): null when turned off or no ServerHello was seen. */
+  ja4s: string | null
+  ja4s_r: string | null
+  /** Anomaly codes of the flow's parsers (hello, stream, server hello), deduplicated. */
+  anomalies: string[]
+}
+
+/** Field order of a `tls` event, shared by the JSON schema, table output and stores. */
+export const TLS_EVENT_FIELDS = [
+  'type',
+  'ts',
+  'src_ip',
+  'src_port',
+  'dst_ip',
+  'dst_port',
+  'transport',
+  'hello_index',
+  'sni',
+  'alpn',
+  'tls_version',
+  'tls_version_negotiated',
+  'ja3',
+  'ja3_str',
+  'ja4',
+  'ja4_r',
+  'ja4_o',
+  'ja4_ro',
+  'ja3s',
+  'ja3s_str',
+  'ja4s',
+  'ja4s_r',
+  'anomalies',
+] as const satisfies readonly (keyof TlsEvent)[]
+
+const nullableString = { type: ['string', 'null'] }
+
+/** JSON Schema (draft 2020-12) of the `tls` event. */
+export const tlsEventSchema = {
+  $schema: 'https://json-schema.org/draft/2020-12/schema',
+  $id: 'https://tlsight.dev/schema/tls-event.json',
+  title: 'tlsight tls event',
+  type: 'object',
+  additionalProperties: false,
+  required: [...TLS_EVENT_FIELDS],
+  properties: {
+    type: { const: 'tls' },
+    ts: { type: 'string', format: 'date-time' },
+    src_ip: { type: 'string' },
+    src_port: { type: 'integer', minimum: 0, maximum: 65535 },
+    dst_ip: { type: 'string' },
+    dst_port: { type: 'integer', minimum: 0, maximum: 65535 },
+    transport: { enum: ['tcp', 'quic', 'dtls'] },
+    hello_index: { type: 'integer', minimum: 1 },
+    sni: nullableString,
+    alpn: { type: 'array', items: { type: 'string' } },
+    tls_version: { type: 'string' },
+    tls_version_negotiated: nullableString,
+    ja3: { type: 'string', pattern: '^[0-9a-f]{32}$' },
+    ja3_str: { type: 'string' },
+    ja4: { type: 'string' },
+    ja4_r: { type: 'string' },
+    ja4_o: { type: 'string' },
+    ja4_ro: { type: 'string' },
+    ja3s: nullableString,
+    ja3s_str: nullableString,
+    ja4s: nullableString,
+    ja4s_r: nullableString,
+    anomalies: { type: 'array', items: { type: 'string' } },
+  },
+} as const

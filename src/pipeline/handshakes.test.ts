@@ -1,0 +1,137 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { HandshakeEngine } from './handshakes.ts'
+import type { TlsEvent } from '../events/tls.ts'
+import { ByteBuilder } from '../bytes/builder.ts'
+import {
+  chromeHelloSpec,
+  clientHelloBody,
+  dtlsHandshakeRecord,
+  ext,
+  handshake,
+  records,
+  serverHelloBody,
+} from '../../test/builders/tls.ts'
+import { ethernet, ipv4, tcpConversation, udpDatagram, type CapturedPacket } from '../../test/builders/packets.ts'
+
+const CHROME_JA4 = 't13d1516h2_8daaf6152771_e5627efa2ab1'
+const chrome = records(22, handshake(1, clientHelloBody(chromeHelloSpec())))
+const sh13 = records(22, handshake(2, serverHelloBody({ cipher: 0x1301, extensions: [ext.raw(0x002b, [3, 4]), ext.raw(0x0033, [0, 0x1d, 0, 0])] })), 0x0303)
+// RFC 8446 §4.1.3: SHA-256("HelloRetryRequest")
+const HRR_RANDOM = Uint8Array.from(
+  Buffer.from('cf21ad74e59a6111be1d8c021e65b891c2a211167abb8c5e079e09e2c8a8339c', 'hex'),
+)
+const hrr = records(22, handshake(2, serverHelloBody({ cipher: 0x1301, random: HRR_RANDOM, extensions: [ext.raw(0x002b, [3, 4]), ext.raw(0x0033, [0, 0x17])] })), 0x0303)
+
+function run(packets: CapturedPacket[]): TlsEvent[] {
+  const events: TlsEvent[] = []
+  const engine = new HandshakeEngine({ onEvent: (e) => events.push(e) })
+  for (const p of packets) engine.packet({ tsUs: p.tsUs, linkType: 1, interfaceId: 0, data: p.data, origLen: p.data.length })
+  engine.finish()
+  return events
+}
+
+test('one connection gives one event with client and server fingerprints', () => {
+  const events = run(tcpConversation({ clientData: [chrome], serverData: [sh13] }))
+  assert.equal(events.length, 1)
+  const e = events[0]!
+  assert.equal(e.ja4, CHROME_JA4)
+  assert.equal(e.src_ip, '10.0.0.1')
+  assert.equal(e.src_port, 50000)
+  assert.equal(e.dst_port, 443)
+  assert.equal(e.sni, 'example.com')
+  assert.deepEqual(e.alpn, ['h2', 'http/1.1'])
+  assert.equal(e.tls_version, '1.3')
+  assert.equal(e.tls_version_negotiated, '1.3')
+  assert.equal(e.ja3s_str, '771,4865,43-51')
+  assert.equal(e.ja4s, 't130200_1301_a56c5b993250')
+  assert.equal(e.hello_index, 1)
+})
+
+test('a ClientHello split at every byte over two segments gives the same fingerprints', () => {
+  const want = run(tcpConversation({ clientData: [chrome], serverData: [sh13] }))[0]!
+  for (let cut = 1; cut < chrome.length; cut += 7) {
+    const got = run(tcpConversation({ clientData: [chrome.subarray(0, cut), chrome.subarray(cut)], serverData: [sh13] }))
+    assert.equal(got.length, 1, `cut ${cut}`)
+    assert.equal(got[0]!.ja4_ro, want.ja4_ro, `cut ${cut}`)
+    assert.equal(got[0]!.ja3, want.ja3, `cut ${cut}`)
+  }
+})
+
+test('segments delivered out of order and retransmitted are reassembled', () => {
+  const pkts = tcpConversation({ clientData: [chrome.subarray(0, 50), chrome.subarray(50, 200), chrome.subarray(200)], serverData: [sh13] })
+  // Swap the 2nd and 3rd data segments and retransmit the first.
+  const reordered = [...pkts]
+  const a = reordered[3]!
+  reordered[3] = reordered[5]!
+  reordered[5] = a
+  reordered.splice(6, 0, pkts[3]!)
+  const events = run(reordered)
+  assert.equal(events.length, 1)
+  assert.equal(events[0]!.ja4, CHROME_JA4)
+})
+
+test('a HelloRetryRequest flow gives two events, each with its own server hello', () => {
+  const second = records(22, handshake(1, clientHelloBody(chromeHelloSpec())))
+  const ccs = records(20, Uint8Array.of(1), 0x0303)
+  const events = run(
+    tcpConversation({
+      clientData: [chrome, new ByteBuilder().bytes(ccs).bytes(second).build()],
+      serverData: [hrr, sh13],
+    }).sort((x, y) => x.tsUs - y.tsUs),
+  )
+  // The builder sends the client flight before the server's, so the HRR answers hello 1 only
+  // once both hellos are pending; the pairing must still be by order.
+  assert.equal(events.length, 2)
+  assert.deepEqual(events.map((e) => e.hello_index), [1, 2])
+  assert.deepEqual(events.map((e) => e.ja4s?.slice(0, 7)), ['t130200', 't130200'])
+})
+
+test('the ClientHello sender is the client even without a SYN (capture started mid-stream)', () => {
+  const pkts = tcpConversation({ clientData: [chrome], serverData: [sh13] }).slice(3)
+  const events = run(pkts)
+  assert.equal(events.length, 1)
+  assert.equal(events[0]!.src_ip, '10.0.0.1')
+  assert.equal(events[0]!.ja3s_str, '771,4865,43-51')
+})
+
+test('a reused port with a new SYN starts a new flow', () => {
+  const first = tcpConversation({ clientData: [chrome], serverData: [sh13] }).slice(0, -2) // no FIN
+  const second = tcpConversation({ clientData: [chrome], serverData: [sh13], t0Us: 1_700_000_001_000_000 })
+  const events = run([...first, ...second])
+  assert.equal(events.length, 2)
+  assert.deepEqual(events.map((e) => e.hello_index), [1, 1])
+})
+
+test('TLS after an SMTP STARTTLS exchange is found', () => {
+  const events = run(
+    tcpConversation({
+      dport: 25,
+      clientData: [new ByteBuilder().ascii('EHLO x\r\nSTARTTLS\r\n').build(), chrome],
+      serverData: [new ByteBuilder().ascii('220 ready\r\n').build(), sh13],
+    }),
+  )
+  assert.equal(events.length, 1)
+  assert.equal(events[0]!.ja4, CHROME_JA4)
+})
+
+test('a DTLS 1.2 ClientHello over UDP is fingerprinted with the d prefix', () => {
+  const body = clientHelloBody({ legacyVersion: 0xfefd, ciphers: [0xc02b, 0xc02f], cookie: new Uint8Array(), extensions: [ext.u16list(0x000a, [0x001d])] })
+  const dgram = dtlsHandshakeRecord(1, body)
+  const pkt = ethernet(0x0800, ipv4([10, 0, 0, 1], [10, 0, 0, 2], 17, udpDatagram(40000, 4433, dgram)))
+  const events = run([{ tsUs: 1_700_000_000_000_000, data: pkt }])
+  assert.equal(events.length, 1)
+  assert.equal(events[0]!.transport, 'dtls')
+  assert.match(events[0]!.ja4, /^dd2i0201/)
+})
+
+test('JA4+ can be turned off', () => {
+  const events: TlsEvent[] = []
+  const engine = new HandshakeEngine({ ja4plus: false, onEvent: (e) => events.push(e) })
+  for (const p of tcpConversation({ clientData: [chrome], serverData: [sh13] })) {
+    engine.packet({ tsUs: p.tsUs, linkType: 1, interfaceId: 0, data: p.data, origLen: p.data.length })
+  }
+  engine.finish()
+  assert.equal(events[0]!.ja4s, null)
+  assert.notEqual(events[0]!.ja3s, null)
+})

@@ -1,0 +1,412 @@
+/**
+ * @module pipeline/handshakes
+ * Packets → flows → reassembled TLS/DTLS handshakes → `tls` events. Shared by `analyze` (files,
+ * stdin) and live capture: it holds every piece of per-flow state and all of it is bounded.
+ */
+import type { PacketRecord } from '../protocols/pcap/types.ts'
+import type { DecodedPacket } from '../protocols/link/types.ts'
+import { PacketDecoder, formatIp } from '../protocols/link/decode.ts'
+import { FlowTable, flowKey } from '../protocols/tcp/flows.ts'
+import { TcpFlag, TcpStreamReassembler } from '../protocols/tcp/reassembly.ts'
+import { MAX_TCP_STREAM_BYTES } from '../protocols/limits.ts'
+import { TlsHandshakeStream } from '../protocols/tls/stream.ts'
+import { DtlsHandshakeStream, looksLikeDtls } from '../protocols/tls/dtls.ts'
+import { parseClientHello } from '../protocols/tls/client-hello.ts'
+import { parseServerHello } from '../protocols/tls/server-hello.ts'
+import { isGrease } from '../protocols/tls/registry.ts'
+import type { ClientHello, HandshakeMessage, ServerHello } from '../protocols/tls/types.ts'
+import { ja3, ja3s } from '../fingerprints/ja3.ts'
+import { ja4 } from '../fingerprints/ja4.ts'
+import { ja4s } from '../fingerprints/ja4plus/ja4s.ts'
+import type { TlsEvent, Transport } from '../events/tls.ts'
+import { isoFromUs } from '../events/time.ts'
+
+const HANDSHAKE_CLIENT_HELLO = 1
+const HANDSHAKE_SERVER_HELLO = 2
+
+export interface HandshakeEngineOptions {
+  onEvent: (event: TlsEvent) => void
+  /** Compute the FoxIO-licensed JA4+ families (JA4S here). */
+  ja4plus?: boolean
+  maxFlows?: number
+  idleTimeoutUs?: number
+}
+
+export interface HandshakeEngineStats {
+  packets: number
+  /** Packets decoded down to TCP/UDP. */
+  decoded: number
+  /** Not IP, or an IP protocol we do not follow. */
+  ignored: number
+  /** Link/IP/transport headers we could not decode. */
+  undecodable: number
+  flows: number
+  flowsEvicted: number
+  clientHellos: number
+  serverHellos: number
+  /** ServerHellos with no ClientHello before them on the flow (capture began mid-handshake). */
+  orphanServerHellos: number
+  /** ClientHellos whose body did not parse. */
+  badHellos: number
+  events: number
+  /** QUIC long-header packets seen (decryption of Initials: not in this engine yet). */
+  quicPackets: number
+  /** Count per anomaly code, over every layer. */
+  anomalies: Record<string, number>
+}
+
+interface Direction {
+  reasm: TcpStreamReassembler | undefined
+  tls: TlsHandshakeStream | DtlsHandshakeStream
+  gaps: number
+  /** The direction stopped carrying handshake data (encrypted, not TLS, limit). */
+  finished: boolean
+  fin: boolean
+}
+
+interface PendingHello {
+  hello: ClientHello
+  index: number
+  tsUs: number
+  /** Index (0/1, low/high endpoint) of the client for this hello. */
+  clientDir: 0 | 1
+  anomalies: string[]
+}
+
+interface Flow {
+  transport: Transport
+  /** Endpoints as low (0) / high (1) by key order; copies, the packet's views do not last. */
+  ip: [Uint8Array, Uint8Array]
+  port: [number, number]
+  /** Which endpoint is the client, once known (SYN, SYN-ACK or first ClientHello). */
+  clientDir: 0 | 1 | undefined
+  roleFromSyn: boolean
+  dirs: [Direction, Direction]
+  pending: PendingHello[]
+  hellos: number
+  done: boolean
+}
+
+const EMPTY_ANOMALIES: readonly string[] = []
+
+export class HandshakeEngine {
+  readonly stats: HandshakeEngineStats = {
+    packets: 0,
+    decoded: 0,
+    ignored: 0,
+    undecodable: 0,
+    flows: 0,
+    flowsEvicted: 0,
+    clientHellos: 0,
+    serverHellos: 0,
+    orphanServerHellos: 0,
+    badHellos: 0,
+    events: 0,
+    quicPackets: 0,
+    anomalies: {},
+  }
+
+  private readonly decoder = new PacketDecoder()
+  private readonly flows: FlowTable<Flow>
+  private readonly onEvent: (event: TlsEvent) => void
+  private readonly ja4plus: boolean
+  private readonly chunks: Uint8Array[] = []
+
+  constructor(opts: HandshakeEngineOptions) {
+    this.onEvent = opts.onEvent
+    this.ja4plus = opts.ja4plus ?? true
+    this.flows = new FlowTable<Flow>({
+      maxFlows: opts.maxFlows,
+      idleTimeoutUs: opts.idleTimeoutUs,
+      onExpire: (flow, reason) => {
+        if (reason === 'evicted') this.stats.flowsEvicted++
+        this.flushFlow(flow)
+      },
+    })
+  }
+
+  /** Feeds one captured packet. Never throws on packet contents. */
+  packet(rec: PacketRecord): void {
+    this.stats.packets++
+    const out = this.decoder.decode(rec)
+    for (const a of out.anomalies) this.count(a)
+    if (out.kind === 'ignored' || out.kind === 'fragment_held') {
+      if (out.kind === 'ignored') this.stats.ignored++
+      return
+    }
+    if (out.kind === 'error') {
+      this.stats.undecodable++
+      return
+    }
+    this.stats.decoded++
+    const p = out.packet
+    this.flows.tick(rec.tsUs)
+    if (p.protocol === 6 && p.tcp !== undefined) this.tcp(p, rec.tsUs)
+    else if (p.protocol === 17) this.udp(p, rec.tsUs)
+  }
+
+  /** End of input: every pending hello is emitted. Returns the final statistics. */
+  finish(): HandshakeEngineStats {
+    this.flows.drain()
+    return this.stats
+  }
+
+  private count(code: string, n = 1): void {
+    this.stats.anomalies[code] = (this.stats.anomalies[code] ?? 0) + n
+  }
+
+  private newFlow(p: DecodedPacket, srcIsLow: boolean, transport: Transport): Flow {
+    const src = p.srcIp.slice()
+    const dst = p.dstIp.slice()
+    const dir = (): Direction => ({
+      reasm: transport === 'tcp' ? new TcpStreamReassembler(MAX_TCP_STREAM_BYTES) : undefined,
+      tls: transport === 'tcp' ? new TlsHandshakeStream() : new DtlsHandshakeStream(),
+      gaps: 0,
+      finished: false,
+      fin: false,
+    })
+    this.stats.flows++
+    return {
+      transport,
+      ip: srcIsLow ? [src, dst] : [dst, src],
+      port: srcIsLow ? [p.srcPort, p.dstPort] : [p.dstPort, p.srcPort],
+      clientDir: undefined,
+      roleFromSyn: false,
+      dirs: [dir(), dir()],
+      pending: [],
+      hellos: 0,
+      done: false,
+    }
+  }
+
+  private tcp(p: DecodedPacket, tsUs: number): void {
+    const tcp = p.tcp
+    if (tcp === undefined) return
+    const { key, srcIsLow } = flowKey(6, p.srcIp, p.srcPort, p.dstIp, p.dstPort)
+    const d: 0 | 1 = srcIsLow ? 0 : 1
+    let flow = this.flows.get(key, tsUs)
+    const syn = (tcp.flags & TcpFlag.SYN) !== 0
+    if (flow !== undefined && syn && (tcp.flags & TcpFlag.ACK) === 0 && (flow.done || flow.hellos > 0)) {
+      // A new SYN on a tuple that already carried a handshake: the port was reused by a new
+      // connection whose teardown we did not see.
+      this.closeFlow(key, flow)
+      flow = undefined
+    }
+    if (flow === undefined) {
+      // Pure ACKs, FINs and RSTs of flows we never saw start carry nothing to fingerprint.
+      if (!syn && p.payload.length === 0) return
+      flow = this.newFlow(p, srcIsLow, 'tcp')
+      this.flows.add(key, flow, tsUs)
+    }
+    if (flow.done) return
+    const dir = flow.dirs[d]
+    if (syn) {
+      // RFC 9293 §3.5: the SYN sender is the client; the SYN-ACK's receiver likewise.
+      // ECE/CWR may be set on SYNs (RFC 3168), so classify by the SYN/ACK bits only.
+      if (!flow.roleFromSyn) {
+        flow.clientDir = (tcp.flags & TcpFlag.ACK) === 0 ? d : d === 0 ? 1 : 0
+        flow.roleFromSyn = true
+      }
+      dir.reasm?.syn(tcp.seq)
+    }
+    if (p.payload.length > 0 && !dir.finished && dir.reasm !== undefined) {
+      const chunks = this.chunks
+      chunks.length = 0
+      dir.reasm.push(tcp.seq, p.payload, chunks)
+      if (dir.reasm.gaps !== dir.gaps) {
+        // Bytes are missing from the capture: resynchronise on the next record header.
+        dir.gaps = dir.reasm.gaps
+        dir.tls = new TlsHandshakeStream()
+      }
+      for (const chunk of chunks) {
+        const tls = dir.tls
+        if (!(tls instanceof TlsHandshakeStream)) break
+        const msgs = tls.push(chunk)
+        for (const m of msgs) this.message(flow, d, m, tsUs)
+        if (tls.state === 'encrypted' || tls.state === 'not_tls' || tls.state === 'sslv2' || tls.state === 'done') {
+          this.finishDirection(flow, d)
+          break
+        }
+      }
+      if (dir.reasm.full && !dir.finished) this.finishDirection(flow, d)
+    }
+    if ((tcp.flags & TcpFlag.RST) !== 0) {
+      this.closeFlow(key, flow)
+      return
+    }
+    if ((tcp.flags & TcpFlag.FIN) !== 0) {
+      dir.fin = true
+      if (flow.dirs[0].fin && flow.dirs[1].fin) this.closeFlow(key, flow)
+    }
+  }
+
+  private udp(p: DecodedPacket, tsUs: number): void {
+    if (p.payload.length === 0) return
+    const { key, srcIsLow } = flowKey(17, p.srcIp, p.srcPort, p.dstIp, p.dstPort)
+    const d: 0 | 1 = srcIsLow ? 0 : 1
+    let flow = this.flows.get(key, tsUs)
+    if (flow === undefined) {
+      if (looksLikeDtls(p.payload)) {
+        flow = this.newFlow(p, srcIsLow, 'dtls')
+        this.flows.add(key, flow, tsUs)
+      } else {
+        // RFC 9000 §17.2: long header (form bit and fixed bit set) = QUIC Initial/Handshake.
+        const first = p.payload[0] ?? 0
+        if ((first & 0xc0) === 0xc0 && p.payload.length >= 1200) this.stats.quicPackets++
+        return
+      }
+    }
+    if (flow.done) return
+    const dir = flow.dirs[d]
+    const tls = dir.tls
+    if (dir.finished || !(tls instanceof DtlsHandshakeStream)) return
+    for (const m of tls.push(p.payload)) this.message(flow, d, m, tsUs)
+  }
+
+  private finishDirection(flow: Flow, d: 0 | 1): void {
+    const dir = flow.dirs[d]
+    dir.finished = true
+    dir.reasm?.release()
+    for (const a of dir.tls.anomalies) this.count(a)
+    const other = flow.dirs[d === 0 ? 1 : 0]
+    if (other.finished) {
+      // Nothing more to learn from this flow: emit what is pending and keep only a tombstone,
+      // so later packets of the connection are not mistaken for a new one.
+      this.flushFlow(flow)
+      flow.done = true
+    }
+  }
+
+  private closeFlow(key: string, flow: Flow): void {
+    this.flows.close(key)
+    flow.done = true
+  }
+
+  private message(flow: Flow, d: 0 | 1, m: HandshakeMessage, tsUs: number): void {
+    const dtls = flow.transport === 'dtls'
+    if (m.type === HANDSHAKE_CLIENT_HELLO) {
+      this.stats.clientHellos++
+      const res = parseClientHello(m.body, { dtls })
+      if (!res.ok) {
+        this.stats.badHellos++
+        this.count(`tls.client_hello_${res.error.code}`)
+        return
+      }
+      if (!flow.roleFromSyn && flow.clientDir === undefined) flow.clientDir = d
+      // A second hello before any server answer (retransmission by a new record, or a client
+      // that restarts): the earlier one gets no server fields.
+      for (const p of flow.pending) if (p.clientDir === d) this.emitPending(flow, p, undefined)
+      flow.pending = flow.pending.filter((p) => p.clientDir !== d)
+      flow.hellos++
+      flow.pending.push({
+        hello: res.value,
+        index: flow.hellos,
+        tsUs,
+        clientDir: d,
+        anomalies: [...res.value.anomalies],
+      })
+      return
+    }
+    if (m.type === HANDSHAKE_SERVER_HELLO) {
+      this.stats.serverHellos++
+      const res = parseServerHello(m.body, { dtls })
+      if (!res.ok) {
+        this.count(`tls.server_hello_${res.error.code}`)
+        return
+      }
+      const i = flow.pending.findIndex((p) => p.clientDir !== d)
+      const ch = flow.pending[i]
+      if (ch === undefined) {
+        this.stats.orphanServerHellos++
+        return
+      }
+      flow.pending.splice(i, 1)
+      this.emitPending(flow, ch, res.value)
+    }
+  }
+
+  private flushFlow(flow: Flow): void {
+    const pending = flow.pending
+    flow.pending = []
+    for (const p of pending) this.emitPending(flow, p, undefined)
+    for (const dir of flow.dirs) {
+      if (!dir.finished) {
+        for (const a of dir.tls.anomalies) this.count(a)
+        dir.finished = true
+        dir.reasm?.release()
+      }
+    }
+  }
+
+  private emitPending(flow: Flow, p: PendingHello, sh: ServerHello | undefined): void {
+    const ch = p.hello
+    const c = p.clientDir
+    const s = c === 0 ? 1 : 0
+    const letter = flow.transport === 'tcp' ? 't' : flow.transport === 'dtls' ? 'd' : 'q'
+    const j3 = ja3(ch)
+    const j4 = ja4(ch, letter)
+    const j3s = sh === undefined ? undefined : ja3s(sh)
+    const j4s = sh === undefined || !this.ja4plus ? undefined : ja4s(sh, letter)
+    let anomalies = p.anomalies.length === 0 ? EMPTY_ANOMALIES : p.anomalies
+    if (sh !== undefined && sh.anomalies.length > 0) anomalies = [...new Set([...anomalies, ...sh.anomalies])]
+    for (const a of anomalies) this.count(a)
+    const event: TlsEvent = {
+      type: 'tls',
+      ts: isoFromUs(p.tsUs),
+      src_ip: formatIp(flow.ip[c]),
+      src_port: flow.port[c],
+      dst_ip: formatIp(flow.ip[s]),
+      dst_port: flow.port[s],
+      transport: flow.transport,
+      hello_index: p.index,
+      sni: ch.sni ?? null,
+      alpn: ch.alpn.map(alpnName),
+      tls_version: versionName(clientMaxVersion(ch)),
+      tls_version_negotiated: sh === undefined ? null : versionName(sh.selectedVersion ?? sh.legacyVersion),
+      ja3: j3.ja3,
+      ja3_str: j3.ja3_str,
+      ja4: j4.ja4,
+      ja4_r: j4.ja4_r,
+      ja4_o: j4.ja4_o,
+      ja4_ro: j4.ja4_ro,
+      ja3s: j3s?.ja3s ?? null,
+      ja3s_str: j3s?.ja3s_str ?? null,
+      ja4s: j4s?.ja4s ?? null,
+      ja4s_r: j4s?.ja4s_r ?? null,
+      anomalies: anomalies === EMPTY_ANOMALIES ? [] : [...anomalies],
+    }
+    this.stats.events++
+    this.onEvent(event)
+  }
+}
+
+function clientMaxVersion(ch: ClientHello): number {
+  let max = -1
+  for (const v of ch.supportedVersions) if (!isGrease(v) && v > max) max = v
+  return max < 0 ? ch.legacyVersion : max
+}
+
+const VERSION_NAMES: Record<number, string> = {
+  0x0002: 'ssl2',
+  0x0300: 'ssl3',
+  0x0301: '1.0',
+  0x0302: '1.1',
+  0x0303: '1.2',
+  0x0304: '1.3',
+  0xfeff: 'dtls1.0',
+  0xfefd: 'dtls1.2',
+  0xfefc: 'dtls1.3',
+}
+
+function versionName(v: number): string {
+  return VERSION_NAMES[v] ?? `0x${v.toString(16).padStart(4, '0')}`
+}
+
+function alpnName(name: Uint8Array): string {
+  let s = ''
+  for (const b of name) {
+    if (b < 0x20 || b > 0x7e) return '0x' + Array.from(name, (x) => x.toString(16).padStart(2, '0')).join('')
+    s += String.fromCharCode(b)
+  }
+  return s
+}

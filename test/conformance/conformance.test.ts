@@ -1,0 +1,76 @@
+/**
+ * Conformance with the shared reference corpus: every JA3/JA3S/JA4(+_r/_o/_ro)/JA4S value of
+ * every flow of every capture must equal the canonical expectation.
+ */
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { join } from 'node:path'
+import { existsSync } from 'node:fs'
+import { collectFile } from '../../src/pipeline/collect.ts'
+import {
+  compare,
+  conformanceDir,
+  listExpectedFiles,
+  loadExpected,
+  type ExpectedFlow,
+} from './expected.ts'
+
+const FIELDS = [
+  'ja3',
+  'ja3_full',
+  'ja3s',
+  'ja3s_full',
+  'ja4',
+  'ja4_r',
+  'ja4_o',
+  'ja4_ro',
+  'ja4s',
+  'ja4s_r',
+]
+
+/** QUIC flows need Initial-packet decryption, which the next issue adds. */
+const QUIC_PENDING = 'pending: QUIC Initial decryption (RFC 9001) is the next milestone'
+
+function isQuic(f: ExpectedFlow): boolean {
+  const ja4 = f.ja4
+  return (
+    f.proto === 'udp' &&
+    Array.isArray(ja4) &&
+    ja4.some((v) => typeof v === 'string' && v.startsWith('q'))
+  )
+}
+
+const dir = conformanceDir()
+const files = listExpectedFiles(dir)
+
+test(
+  'shared conformance corpus is present',
+  {
+    skip:
+      files.length === 0 && process.env.TLSIGHT_REQUIRE_ALL !== '1'
+        ? `no corpus at ${dir} (set TLSIGHT_CONFORMANCE_DIR)`
+        : false,
+  },
+  () => {
+    assert.ok(files.length > 0, `no expected files under ${dir}`)
+  },
+)
+
+for (const file of files) {
+  const expected = loadExpected(file)
+  const name = file.slice(join(dir, 'expected').length + 1)
+  const pcap = join(dir, expected.pcap)
+  test(`conformance ${name}`, async (t) => {
+    assert.ok(existsSync(pcap), `capture missing: ${pcap}`)
+    const { events } = await collectFile(pcap)
+    const res = compare(expected, events, FIELDS, (f) => !isQuic(f))
+    for (const w of res.warnings) t.diagnostic(`warning (unsettled): ${w}`)
+    assert.deepEqual(res.failures, [], res.failures.join('\n'))
+    if (expected.flows.some(isQuic)) {
+      await t.test('QUIC flows', { todo: QUIC_PENDING }, () => {
+        const q = compare(expected, events, FIELDS, isQuic)
+        assert.deepEqual(q.failures, [])
+      })
+    }
+  })
+}

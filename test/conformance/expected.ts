@@ -1,0 +1,151 @@
+/**
+ * Reads `tlsight-expected/1` files (see ../shared/testdata/FORMAT.md) and compares our events
+ * with them the way FORMAT.md recommends: per flow identity, list fields element by element,
+ * `prefix_only` as a prefix, `optional` may be missing, unsettled disputes only warn.
+ */
+import { readFileSync, existsSync, readdirSync, statSync } from 'node:fs'
+import { join, resolve } from 'node:path'
+import type { TlsEvent } from '../../src/events/tls.ts'
+
+export interface ExpectedFlow {
+  proto: 'tcp' | 'udp'
+  client: string
+  server: string
+  optional?: string[]
+  prefix_only?: string[]
+  disputes?: { field: string; index?: number | number[]; settled?: boolean }[]
+  [field: string]: unknown
+}
+
+export interface ExpectedFile {
+  pcap: string
+  format: string
+  flows: ExpectedFlow[]
+  notes?: string[]
+}
+
+/** Where the shared corpus is: `TLSIGHT_CONFORMANCE_DIR`, default `../shared/testdata`. */
+export function conformanceDir(): string {
+  return resolve(
+    process.env.TLSIGHT_CONFORMANCE_DIR ?? join(import.meta.dirname, '../../../shared/testdata'),
+  )
+}
+
+export function listExpectedFiles(dir: string): string[] {
+  const root = join(dir, 'expected')
+  if (!existsSync(root)) return []
+  const out: string[] = []
+  const walk = (d: string): void => {
+    for (const name of readdirSync(d).sort()) {
+      const p = join(d, name)
+      if (statSync(p).isDirectory()) walk(p)
+      else if (name.endsWith('.json')) out.push(p)
+    }
+  }
+  walk(root)
+  return out
+}
+
+export function loadExpected(path: string): ExpectedFile {
+  return JSON.parse(readFileSync(path, 'utf8')) as ExpectedFile
+}
+
+/** Our output field for each expected-file field of the families compared so far. */
+export const FIELD_MAP: Record<string, keyof TlsEvent> = {
+  ja3: 'ja3',
+  ja3_full: 'ja3_str',
+  ja4: 'ja4',
+  ja4_r: 'ja4_r',
+  ja4_o: 'ja4_o',
+  ja4_ro: 'ja4_ro',
+  ja3s: 'ja3s',
+  ja3s_full: 'ja3s_str',
+  ja4s: 'ja4s',
+  ja4s_r: 'ja4s_r',
+}
+
+function endpoint(ip: string, port: number): string {
+  return ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`
+}
+
+export function flowId(proto: string, client: string, server: string): string {
+  return `${proto} ${client} -> ${server}`
+}
+
+/** Per-flow lists of each field, in event order (server fields only where a server answered). */
+export function groupEvents(events: TlsEvent[]): Map<string, Record<string, string[]>> {
+  const flows = new Map<string, Record<string, string[]>>()
+  for (const e of events) {
+    const proto = e.transport === 'tcp' ? 'tcp' : 'udp'
+    const id = flowId(proto, endpoint(e.src_ip, e.src_port), endpoint(e.dst_ip, e.dst_port))
+    let f = flows.get(id)
+    if (f === undefined) {
+      f = {}
+      flows.set(id, f)
+    }
+    for (const [field, ours] of Object.entries(FIELD_MAP)) {
+      const v = e[ours]
+      if (typeof v !== 'string') continue
+      ;(f[field] ??= []).push(v)
+    }
+  }
+  return flows
+}
+
+export interface FieldTally {
+  total: number
+  equal: number
+}
+
+export interface Comparison {
+  tally: Record<string, FieldTally>
+  failures: string[]
+  warnings: string[]
+}
+
+/** Compares the fields of `fields` for the expected flows that `select` accepts. */
+export function compare(
+  expected: ExpectedFile,
+  events: TlsEvent[],
+  fields: string[],
+  select: (f: ExpectedFlow) => boolean = () => true,
+): Comparison {
+  const ours = groupEvents(events)
+  const tally: Record<string, FieldTally> = {}
+  const failures: string[] = []
+  const warnings: string[] = []
+  for (const ef of expected.flows) {
+    if (!select(ef)) continue
+    const id = flowId(ef.proto, ef.client, ef.server)
+    const got = ours.get(id)
+    for (const field of fields) {
+      const want = ef[field]
+      if (!Array.isArray(want)) continue
+      const t = (tally[field] ??= { total: 0, equal: 0 })
+      const have = got?.[field] ?? []
+      const optional = ef.optional?.includes(field) === true
+      if (optional && have.length === 0) continue
+      const prefix = ef.prefix_only?.includes(field) === true
+      const n = prefix ? want.length : Math.max(want.length, have.length)
+      for (let i = 0; i < n; i++) {
+        t.total++
+        if (want[i] === have[i]) {
+          t.equal++
+          continue
+        }
+        const unsettled = ef.disputes?.some(
+          (d) =>
+            d.field === field &&
+            d.settled === false &&
+            (d.index === undefined ||
+              d.index === i ||
+              (Array.isArray(d.index) && d.index.includes(i))),
+        )
+        const msg = `${id} ${field}[${i}]: expected ${JSON.stringify(want[i] ?? null)}, got ${JSON.stringify(have[i] ?? null)}`
+        if (unsettled === true) warnings.push(msg)
+        else failures.push(msg)
+      }
+    }
+  }
+  return { tally, failures, warnings }
+}

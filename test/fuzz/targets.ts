@@ -1,0 +1,190 @@
+/**
+ * Fuzz targets: every parser that meets wire bytes, fed mutated valid inputs. A target returns
+ * normally on any input; an exception is a bug.
+ */
+import { ByteBuilder } from '../../src/bytes/builder.ts'
+import { parseClientHello } from '../../src/protocols/tls/client-hello.ts'
+import { parseServerHello } from '../../src/protocols/tls/server-hello.ts'
+import { TlsHandshakeStream } from '../../src/protocols/tls/stream.ts'
+import { DtlsHandshakeStream } from '../../src/protocols/tls/dtls.ts'
+import { CaptureReader } from '../../src/protocols/pcap/reader.ts'
+import { PacketDecoder } from '../../src/protocols/link/decode.ts'
+import { HandshakeEngine } from '../../src/pipeline/handshakes.ts'
+import type { HandshakeMessage } from '../../src/protocols/tls/types.ts'
+import { ja3, ja3s } from '../../src/fingerprints/ja3.ts'
+import { ja4 } from '../../src/fingerprints/ja4.ts'
+import { ja4s } from '../../src/fingerprints/ja4plus/ja4s.ts'
+import {
+  chromeHelloSpec,
+  clientHelloBody,
+  dtlsHandshakeRecord,
+  ext,
+  handshake,
+  records,
+  serverHelloBody,
+} from '../builders/tls.ts'
+import { pcapFile, pcapngFile, tcpConversation } from '../builders/packets.ts'
+import { chunks, mutate } from './mutate.ts'
+import type { Rng } from './rng.ts'
+
+export interface Target {
+  name: string
+  seeds: Uint8Array[]
+  run(input: Uint8Array, rng: Rng): void
+}
+
+const chrome = clientHelloBody(chromeHelloSpec())
+const minimal = clientHelloBody({ legacyVersion: 0x0301, ciphers: [0x0004, 0x0005], extensions: undefined })
+const oddAlpn = clientHelloBody({
+  ciphers: [0x1301],
+  extensions: [ext.alpn(Uint8Array.of(0xab, 0xcd), 'z'), ext.supportedVersions([0x7f1c, 0x0304]), ext.raw(0x0032, [0, 2, 4, 3])],
+})
+const dtlsHello = clientHelloBody({ legacyVersion: 0xfefd, ciphers: [0xc02b], cookie: Uint8Array.of(1, 2, 3), extensions: [ext.u16list(0x000a, [0x001d])] })
+const sh13 = serverHelloBody({ cipher: 0x1301, extensions: [ext.raw(0x002b, [3, 4]), ext.raw(0x0033, [0, 0x1d, 0, 0])] })
+const sh12 = serverHelloBody({ cipher: 0xc030, extensions: [ext.raw(0xff01, [0]), ext.raw(0x0000), ext.alpn('h2')] })
+
+function fingerprintClient(body: Uint8Array, dtls: boolean): void {
+  const r = parseClientHello(body, { dtls })
+  if (r.ok) {
+    ja3(r.value)
+    ja4(r.value, dtls ? 'd' : 't')
+    ja4(r.value, 'q')
+  }
+}
+
+function fingerprintServer(body: Uint8Array, dtls: boolean): void {
+  const r = parseServerHello(body, { dtls })
+  if (r.ok) {
+    ja3s(r.value)
+    ja4s(r.value, dtls ? 'd' : 't')
+  }
+}
+
+function onMessages(msgs: HandshakeMessage[], dtls: boolean): void {
+  for (const m of msgs) {
+    if (m.type === 1) fingerprintClient(m.body, dtls)
+    else if (m.type === 2) fingerprintServer(m.body, dtls)
+  }
+}
+
+const clientFlight = records(22, handshake(1, chrome))
+const smtpPrefixed = new ByteBuilder().ascii('STARTTLS\r\n').bytes(records(22, handshake(1, minimal))).build()
+const serverFlight = new ByteBuilder()
+  .bytes(records(22, new ByteBuilder().bytes(handshake(2, sh12)).bytes(handshake(11, Uint8Array.of(0, 0, 0))).build(), 0x0303, 40))
+  .bytes(records(20, Uint8Array.of(1), 0x0303))
+  .bytes(records(22, new Uint8Array(40).fill(0x5a), 0x0303))
+  .build()
+const hrrClient = new ByteBuilder()
+  .bytes(records(22, handshake(1, oddAlpn)))
+  .bytes(records(20, Uint8Array.of(1), 0x0303))
+  .bytes(records(22, handshake(1, oddAlpn)))
+  .build()
+
+const conversation = tcpConversation({ clientData: [clientFlight], serverData: [records(22, handshake(2, sh13), 0x0303)] })
+const splitConversation = tcpConversation({
+  clientData: [clientFlight.subarray(0, 100), clientFlight.subarray(100)],
+  serverData: [serverFlight],
+  sport: 50001,
+})
+
+export const TARGETS: Target[] = [
+  {
+    name: 'client-hello',
+    seeds: [chrome, minimal, oddAlpn],
+    run: (input) => fingerprintClient(input, false),
+  },
+  {
+    name: 'dtls-client-hello',
+    seeds: [dtlsHello],
+    run: (input) => fingerprintClient(input, true),
+  },
+  {
+    name: 'server-hello',
+    seeds: [sh13, sh12],
+    run: (input) => fingerprintServer(input, false),
+  },
+  {
+    name: 'tls-records',
+    seeds: [clientFlight, smtpPrefixed, serverFlight, hrrClient],
+    run: (input, rng) => {
+      const s = new TlsHandshakeStream()
+      for (const c of chunks(input, rng)) onMessages(s.push(c), false)
+    },
+  },
+  {
+    name: 'dtls-records',
+    seeds: [dtlsHandshakeRecord(1, dtlsHello), dtlsHandshakeRecord(2, sh12, 1)],
+    run: (input) => {
+      const s = new DtlsHandshakeStream()
+      onMessages(s.push(input), true)
+      onMessages(s.push(input), true)
+    },
+  },
+  {
+    name: 'link-decode',
+    seeds: [...conversation, ...splitConversation].map((p) => p.data),
+    run: (input) => {
+      new PacketDecoder().decode({ tsUs: 0, linkType: 1, interfaceId: 0, data: input, origLen: input.length })
+    },
+  },
+  {
+    name: 'capture',
+    seeds: [pcapFile([...conversation, ...splitConversation]), pcapngFile([...splitConversation, ...conversation])],
+    run: (input, rng) => {
+      const engine = new HandshakeEngine({ onEvent: () => {} })
+      const reader = new CaptureReader((rec) => engine.packet(rec))
+      for (const c of chunks(input, rng)) reader.push(c)
+      reader.end()
+      engine.finish()
+    },
+  },
+]
+
+export interface FuzzFailure {
+  target: string
+  seed: number
+  case: number
+  error: string
+  inputHex: string
+}
+
+export interface FuzzReport {
+  cases: number
+  perTarget: Record<string, number>
+  failures: FuzzFailure[]
+  maxCaseMs: number
+  slowest: string
+}
+
+/** Runs `cases` mutated inputs round-robin over the targets. */
+export function runFuzz(cases: number, seed: number, rngFor: (seed: number) => Rng, targets = TARGETS): FuzzReport {
+  const rng = rngFor(seed)
+  const report: FuzzReport = { cases: 0, perTarget: {}, failures: [], maxCaseMs: 0, slowest: '' }
+  for (let i = 0; i < cases; i++) {
+    const t = targets[i % targets.length]
+    if (t === undefined) break
+    const input = mutate(rng.pick(t.seeds), rng)
+    const started = performance.now()
+    try {
+      t.run(input, rng)
+    } catch (e) {
+      if (report.failures.length < 20) {
+        report.failures.push({
+          target: t.name,
+          seed,
+          case: i,
+          error: e instanceof Error ? (e.stack ?? e.message) : String(e),
+          inputHex: Buffer.from(input).toString('hex').slice(0, 4096),
+        })
+      }
+    }
+    const ms = performance.now() - started
+    if (ms > report.maxCaseMs) {
+      report.maxCaseMs = ms
+      report.slowest = `${t.name} case ${i} (${input.length} bytes)`
+    }
+    report.cases++
+    report.perTarget[t.name] = (report.perTarget[t.name] ?? 0) + 1
+  }
+  return report
+}
