@@ -49,8 +49,8 @@ const TABLE_COLUMNS: { title: string; width: number; get: (e: TlsEvent) => strin
   { title: 'CLIENT', width: 21, get: (e) => endpoint(e.src_ip, e.src_port) },
   { title: 'SERVER', width: 21, get: (e) => endpoint(e.dst_ip, e.dst_port) },
   { title: 'SNI', width: 24, get: (e) => e.sni ?? '-' },
-  { title: 'JA4', width: 36, get: (e) => e.ja4 },
-  { title: 'JA3', width: 32, get: (e) => e.ja3 },
+  { title: 'JA4', width: 36, get: (e) => e.ja4 ?? '-' },
+  { title: 'JA3', width: 32, get: (e) => e.ja3 ?? '-' },
   { title: 'JA4S', width: 25, get: (e) => e.ja4s ?? '-' },
 ]
 

@@ -12,21 +12,28 @@ export interface TlsEvent {
   dst_ip: string
   dst_port: number
   transport: Transport
-  /** 1-based index of this ClientHello on its flow (2 after a HelloRetryRequest). */
+  /** 1-based index of this ClientHello on its flow (2 after a HelloRetryRequest); 0 if unseen. */
   hello_index: number
   sni: string | null
   /** ALPN protocols the client offers, in order (non-printable names as `0x…` hex). */
   alpn: string[]
-  /** Highest version the client offers (`1.3`, `1.2`, `dtls1.2`, `0x7f1c` for unknown). */
-  tls_version: string
+  /**
+   * Highest version the client offers (`1.3`, `1.2`, `dtls1.2`, `0x7f1c` for unknown); `ssl2`
+   * for an SSLv2-format hello, null when the ClientHello was not seen.
+   */
+  tls_version: string | null
   /** Version the server selected, when its hello was seen. */
   tls_version_negotiated: string | null
-  ja3: string
-  ja3_str: string
-  ja4: string
-  ja4_r: string
-  ja4_o: string
-  ja4_ro: string
+  /**
+   * Client fingerprints; null for an SSLv2-format hello (never fingerprinted) or when only the
+   * ServerHello was captured (`hello_index` 0, anomaly `tls.client_hello_not_seen`).
+   */
+  ja3: string | null
+  ja3_str: string | null
+  ja4: string | null
+  ja4_r: string | null
+  ja4_o: string | null
+  ja4_ro: string | null
   ja3s: string | null
   ja3s_str: string | null
   /** JA4+ (FoxIO License 1.1): null when turned off or no ServerHello was seen. */
@@ -81,17 +88,17 @@ export const tlsEventSchema = {
     dst_ip: { type: 'string' },
     dst_port: { type: 'integer', minimum: 0, maximum: 65535 },
     transport: { enum: ['tcp', 'quic', 'dtls'] },
-    hello_index: { type: 'integer', minimum: 1 },
+    hello_index: { type: 'integer', minimum: 0 },
     sni: nullableString,
     alpn: { type: 'array', items: { type: 'string' } },
-    tls_version: { type: 'string' },
+    tls_version: nullableString,
     tls_version_negotiated: nullableString,
-    ja3: { type: 'string', pattern: '^[0-9a-f]{32}$' },
-    ja3_str: { type: 'string' },
-    ja4: { type: 'string' },
-    ja4_r: { type: 'string' },
-    ja4_o: { type: 'string' },
-    ja4_ro: { type: 'string' },
+    ja3: { type: ['string', 'null'], pattern: '^[0-9a-f]{32}$' },
+    ja3_str: nullableString,
+    ja4: nullableString,
+    ja4_r: nullableString,
+    ja4_o: nullableString,
+    ja4_ro: nullableString,
     ja3s: nullableString,
     ja3s_str: nullableString,
     ja4s: nullableString,

@@ -76,15 +76,39 @@ test('a HelloRetryRequest flow gives two events, each with its own server hello'
   const ccs = records(20, Uint8Array.of(1), 0x0303)
   const events = run(
     tcpConversation({
-      clientData: [chrome, new ByteBuilder().bytes(ccs).bytes(second).build()],
-      serverData: [hrr, sh13],
-    }).sort((x, y) => x.tsUs - y.tsUs),
+      flights: [
+        ['c', chrome],
+        ['s', hrr],
+        ['c', new ByteBuilder().bytes(ccs).bytes(second).build()],
+        ['s', sh13],
+      ],
+    }),
   )
-  // The builder sends the client flight before the server's, so the HRR answers hello 1 only
-  // once both hellos are pending; the pairing must still be by order.
   assert.equal(events.length, 2)
   assert.deepEqual(events.map((e) => e.hello_index), [1, 2])
-  assert.deepEqual(events.map((e) => e.ja4s?.slice(0, 7)), ['t130200', 't130200'])
+  assert.deepEqual(
+    events.map((e) => e.ja4s_r),
+    ['t130200_1301_002b,0033', 't130200_1301_002b,0033'],
+  )
+  assert.deepEqual(events.map((e) => e.anomalies), [[], []])
+})
+
+test('two hellos before any server answer: the first is reported without server fields', () => {
+  const events = run(tcpConversation({ clientData: [chrome, chrome], serverData: [sh13] }))
+  assert.deepEqual(events.map((e) => [e.hello_index, e.ja3s_str]), [
+    [1, null],
+    [2, '771,4865,43-51'],
+  ])
+})
+
+test('a ServerHello whose ClientHello was not captured is still reported', () => {
+  const events = run(tcpConversation({ clientData: [], serverData: [sh13] }))
+  assert.equal(events.length, 1)
+  assert.equal(events[0]!.hello_index, 0)
+  assert.equal(events[0]!.ja3, null)
+  assert.equal(events[0]!.src_ip, '10.0.0.1')
+  assert.equal(events[0]!.ja3s_str, '771,4865,43-51')
+  assert.deepEqual(events[0]!.anomalies, ['tls.client_hello_not_seen'])
 })
 
 test('the ClientHello sender is the client even without a SYN (capture started mid-stream)', () => {
@@ -122,7 +146,7 @@ test('a DTLS 1.2 ClientHello over UDP is fingerprinted with the d prefix', () =>
   const events = run([{ tsUs: 1_700_000_000_000_000, data: pkt }])
   assert.equal(events.length, 1)
   assert.equal(events[0]!.transport, 'dtls')
-  assert.match(events[0]!.ja4, /^dd2i0201/)
+  assert.match(events[0]!.ja4 ?? '', /^dd2i0201/)
 })
 
 test('JA4+ can be turned off', () => {

@@ -65,7 +65,8 @@ interface Direction {
 }
 
 interface PendingHello {
-  hello: ClientHello
+  /** Undefined for an SSLv2-format hello (recognised, never fingerprinted). */
+  hello: ClientHello | undefined
   index: number
   tsUs: number
   /** Index (0/1, low/high endpoint) of the client for this hello. */
@@ -223,6 +224,7 @@ export class HandshakeEngine {
         if (!(tls instanceof TlsHandshakeStream)) break
         const msgs = tls.push(chunk)
         for (const m of msgs) this.message(flow, d, m, tsUs)
+        if (tls.state === 'sslv2') this.sslv2Hello(flow, d, tsUs)
         if (tls.state === 'encrypted' || tls.state === 'not_tls' || tls.state === 'sslv2' || tls.state === 'done') {
           this.finishDirection(flow, d)
           break
@@ -282,6 +284,14 @@ export class HandshakeEngine {
     flow.done = true
   }
 
+  /** An SSLv2-format ClientHello: kept so the server's answer is still reported. */
+  private sslv2Hello(flow: Flow, d: 0 | 1, tsUs: number): void {
+    this.stats.clientHellos++
+    if (!flow.roleFromSyn && flow.clientDir === undefined) flow.clientDir = d
+    flow.hellos++
+    flow.pending.push({ hello: undefined, index: flow.hellos, tsUs, clientDir: d, anomalies: ['tls.sslv2_hello'] })
+  }
+
   private message(flow: Flow, d: 0 | 1, m: HandshakeMessage, tsUs: number): void {
     const dtls = flow.transport === 'dtls'
     if (m.type === HANDSHAKE_CLIENT_HELLO) {
@@ -309,7 +319,7 @@ export class HandshakeEngine {
     }
     if (m.type === HANDSHAKE_SERVER_HELLO) {
       this.stats.serverHellos++
-      const res = parseServerHello(m.body, { dtls })
+      const res = parseServerHello(m.body, { dtls, following: m.following })
       if (!res.ok) {
         this.count(`tls.server_hello_${res.error.code}`)
         return
@@ -317,7 +327,16 @@ export class HandshakeEngine {
       const i = flow.pending.findIndex((p) => p.clientDir !== d)
       const ch = flow.pending[i]
       if (ch === undefined) {
+        // The capture began after the ClientHello: report the server's side alone.
         this.stats.orphanServerHellos++
+        const orphan: PendingHello = {
+          hello: undefined,
+          index: 0,
+          tsUs,
+          clientDir: d === 0 ? 1 : 0,
+          anomalies: ['tls.client_hello_not_seen'],
+        }
+        this.emitPending(flow, orphan, res.value)
         return
       }
       flow.pending.splice(i, 1)
@@ -343,8 +362,8 @@ export class HandshakeEngine {
     const c = p.clientDir
     const s = c === 0 ? 1 : 0
     const letter = flow.transport === 'tcp' ? 't' : flow.transport === 'dtls' ? 'd' : 'q'
-    const j3 = ja3(ch)
-    const j4 = ja4(ch, letter)
+    const j3 = ch === undefined ? undefined : ja3(ch)
+    const j4 = ch === undefined ? undefined : ja4(ch, letter)
     const j3s = sh === undefined ? undefined : ja3s(sh)
     const j4s = sh === undefined || !this.ja4plus ? undefined : ja4s(sh, letter)
     let anomalies = p.anomalies.length === 0 ? EMPTY_ANOMALIES : p.anomalies
@@ -359,16 +378,17 @@ export class HandshakeEngine {
       dst_port: flow.port[s],
       transport: flow.transport,
       hello_index: p.index,
-      sni: ch.sni ?? null,
-      alpn: ch.alpn.map(alpnName),
-      tls_version: versionName(clientMaxVersion(ch)),
+      sni: ch?.sni ?? null,
+      alpn: ch === undefined ? [] : ch.alpn.map(alpnName),
+      tls_version:
+        ch !== undefined ? versionName(clientMaxVersion(ch)) : p.index > 0 ? 'ssl2' : null,
       tls_version_negotiated: sh === undefined ? null : versionName(sh.selectedVersion ?? sh.legacyVersion),
-      ja3: j3.ja3,
-      ja3_str: j3.ja3_str,
-      ja4: j4.ja4,
-      ja4_r: j4.ja4_r,
-      ja4_o: j4.ja4_o,
-      ja4_ro: j4.ja4_ro,
+      ja3: j3?.ja3 ?? null,
+      ja3_str: j3?.ja3_str ?? null,
+      ja4: j4?.ja4 ?? null,
+      ja4_r: j4?.ja4_r ?? null,
+      ja4_o: j4?.ja4_o ?? null,
+      ja4_ro: j4?.ja4_ro ?? null,
       ja3s: j3s?.ja3s ?? null,
       ja3s_str: j3s?.ja3s_str ?? null,
       ja4s: j4s?.ja4s ?? null,

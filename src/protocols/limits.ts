@@ -50,6 +50,8 @@ export const MAX_TLS_DIRECTION_BYTES = 262_144
 export const MAX_TLS_PROBE_BYTES = 16_384
 /** One TLS record's fragment (RFC 5246 §6.2.3: TLSCiphertext.length <= 2^14 + 2048). */
 export const MAX_TLS_RECORD_BYTES = 18_432
+/** Stream bytes kept after a ServerHello for the session-id overrun rule (Wireshark compatibility). */
+export const MAX_FOLLOWING_BYTES = 300
 /** Extensions in one hello. */
 export const MAX_EXTENSIONS = 256
 /** Certificates in one Certificate message. */

@@ -99,8 +99,10 @@ export function tcpConversation(opts: {
   server?: [number, number, number, number]
   sport?: number
   dport?: number
-  clientData: Uint8Array[]
-  serverData: Uint8Array[]
+  clientData?: Uint8Array[]
+  serverData?: Uint8Array[]
+  /** Interleaved flights in order (`c` client, `s` server); replaces clientData/serverData. */
+  flights?: ['c' | 's', Uint8Array][]
   t0Us?: number
 }): CapturedPacket[] {
   const c = opts.client ?? [10, 0, 0, 1]
@@ -122,13 +124,18 @@ export function tcpConversation(opts: {
   spkt(0x12)
   sseq++
   cpkt(0x10)
-  for (const d of opts.clientData) {
-    cpkt(0x18, d)
-    cseq += d.length
-  }
-  for (const d of opts.serverData) {
-    spkt(0x18, d)
-    sseq += d.length
+  const flights: ['c' | 's', Uint8Array][] = opts.flights ?? [
+    ...(opts.clientData ?? []).map((d): ['c', Uint8Array] => ['c', d]),
+    ...(opts.serverData ?? []).map((d): ['s', Uint8Array] => ['s', d]),
+  ]
+  for (const [who, d] of flights) {
+    if (who === 'c') {
+      cpkt(0x18, d)
+      cseq += d.length
+    } else {
+      spkt(0x18, d)
+      sseq += d.length
+    }
   }
   cpkt(0x11)
   spkt(0x11)

@@ -10,9 +10,9 @@ import { collectFile } from '../../src/pipeline/collect.ts'
 import {
   compare,
   conformanceDir,
+  isQuicFlow as isQuic,
   listExpectedFiles,
   loadExpected,
-  type ExpectedFlow,
 } from './expected.ts'
 
 const FIELDS = [
@@ -30,15 +30,6 @@ const FIELDS = [
 
 /** QUIC flows need Initial-packet decryption, which the next issue adds. */
 const QUIC_PENDING = 'pending: QUIC Initial decryption (RFC 9001) is the next milestone'
-
-function isQuic(f: ExpectedFlow): boolean {
-  const ja4 = f.ja4
-  return (
-    f.proto === 'udp' &&
-    Array.isArray(ja4) &&
-    ja4.some((v) => typeof v === 'string' && v.startsWith('q'))
-  )
-}
 
 const dir = conformanceDir()
 const files = listExpectedFiles(dir)

@@ -28,8 +28,8 @@ export function mutate(input: Uint8Array, rng: Rng, rounds = 1 + rng.int(4)): Ui
         break
       case 4: {
         // delete a range
-        const n = 1 + rng.int(16)
-        const out = new Uint8Array(Math.max(0, b.length - n))
+        const n = Math.min(1 + rng.int(16), b.length - at)
+        const out = new Uint8Array(b.length - n)
         out.set(b.subarray(0, at))
         out.set(b.subarray(Math.min(b.length, at + n)), at)
         b = out

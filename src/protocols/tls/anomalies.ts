@@ -34,6 +34,10 @@ export const TLS_ANOMALIES: Readonly<Record<TlsAnomaly, string>> = {
   'tls.odd_cipher_suites_length': 'The cipher suite list has an odd byte length.',
   'tls.no_compression_methods': 'The ClientHello offers no compression method.',
   'tls.session_id_too_long': 'The session id is longer than 32 bytes (RFC 8446 §4.1.2).',
+  'tls.session_id_overrun':
+    'The ServerHello session id runs past the message; fields read from the bytes after it, as Wireshark does.',
+  'tls.client_hello_not_seen':
+    'A ServerHello with no ClientHello before it on the flow (capture began mid-handshake, or an SSLv2 hello).',
   'tls.sslv2_hello': 'An SSL 2.0-format ClientHello (not fingerprinted).',
   'tls.probe_limit': 'No TLS start found within MAX_TLS_PROBE_BYTES.',
   'tls.direction_limit': 'MAX_TLS_DIRECTION_BYTES reached; the direction is no longer followed.',

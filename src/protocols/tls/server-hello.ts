@@ -60,9 +60,9 @@ const EMPTY = new Uint8Array(0)
 // is accepted for symmetry with parseClientHello.
 export function parseServerHello(
   body: Uint8Array,
-  _opts?: HelloParseOptions,
+  opts?: HelloParseOptions & { following?: Uint8Array | undefined },
 ): ParseResult<ServerHello> {
-  return parseWith('server_hello', () => readServerHello(new ByteReader(body)))
+  return parseWith('server_hello', () => readServerHello(new ByteReader(body), opts?.following))
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
@@ -71,7 +71,7 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return true
 }
 
-function readServerHello(r: ByteReader): ServerHello {
+function readServerHello(r: ByteReader, following: Uint8Array | undefined): ServerHello {
   const anomalies: TlsAnomaly[] = []
   // RFC 8446 §4.1.3: legacy_version, random, legacy_session_id_echo<0..32>, cipher_suite,
   // legacy_compression_method, extensions<6..2^16-1> (absent in TLS <= 1.2 is fine).
@@ -80,12 +80,33 @@ function readServerHello(r: ByteReader): ServerHello {
   // draft-ietf-tls-tls13-21 §4.1.3: up to draft 21 a ServerHello carried the draft version
   // (0x7fNN) and had neither session id nor compression method; draft 22 restored both.
   const early13 = legacyVersion >> 8 === 0x7f && (legacyVersion & 0xff) < 22
-  const sessionId = early13 ? EMPTY : r.bytes(r.u8())
-  if (sessionId.length > MAX_SESSION_ID_BYTES) anomalies.push('tls.session_id_too_long')
-  const cipherSuite = r.u16()
-  const compressionMethod = early13 ? 0 : r.u8()
-  const extensions = r.atEnd ? [] : readExtensionBlock(r, anomalies)
-  if (!r.atEnd) anomalies.push('tls.trailing_bytes')
+  let sessionId: Uint8Array
+  let cipherSuite: number
+  let compressionMethod: number
+  let extensions: ServerHello['extensions'] = []
+  const sidLen = early13 ? 0 : r.u8()
+  if (sidLen > r.remaining && following !== undefined) {
+    // HACK: Wireshark (and every tool built on its fields) does not bound the session id by the
+    // message: it reads on into the bytes that follow in the segment, then takes the cipher suite
+    // and compression method from there and sees no extensions. Draft-14 TLS 1.3 servers
+    // (no session id, 0x0304 in legacy_version) hit this; we reproduce the reference values
+    // from bytes we hold and flag the hello.
+    anomalies.push('tls.session_id_overrun')
+    const joined = new Uint8Array(r.remaining + following.length)
+    joined.set(r.rest())
+    joined.set(following, joined.length - following.length)
+    const j = new ByteReader(joined)
+    sessionId = j.bytes(sidLen)
+    cipherSuite = j.u16()
+    compressionMethod = j.u8()
+  } else {
+    sessionId = early13 ? EMPTY : r.bytes(sidLen)
+    if (sessionId.length > MAX_SESSION_ID_BYTES) anomalies.push('tls.session_id_too_long')
+    cipherSuite = r.u16()
+    compressionMethod = early13 ? 0 : r.u8()
+    extensions = r.atEnd ? [] : readExtensionBlock(r, anomalies)
+    if (!r.atEnd) anomalies.push('tls.trailing_bytes')
+  }
 
   let selectedVersion: number | undefined
   let alpn: Uint8Array | undefined

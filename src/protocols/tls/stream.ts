@@ -5,7 +5,12 @@
  * messages). It stops at the first encrypted byte and never throws.
  */
 
-import { MAX_HANDSHAKE_BYTES, MAX_TLS_DIRECTION_BYTES, MAX_TLS_PROBE_BYTES } from '../limits.ts'
+import {
+  MAX_FOLLOWING_BYTES,
+  MAX_HANDSHAKE_BYTES,
+  MAX_TLS_DIRECTION_BYTES,
+  MAX_TLS_PROBE_BYTES,
+} from '../limits.ts'
 import {
   ContentType,
   HANDSHAKE_START_PROBE_BYTES,
@@ -62,6 +67,10 @@ export class TlsHandshakeStream {
   private msgFill = 0
   /** Bytes of an over-long message still to be skipped. */
   private skipBytes = 0
+  /** Stream offset of the current push's first byte, and its bytes (for `following`). */
+  private pushed = 0
+  private pushOffset = 0
+  private pushData: Uint8Array = EMPTY
 
   constructor(opts?: TlsHandshakeStreamOptions) {
     this.probe = opts?.probe ?? true
@@ -88,6 +97,9 @@ export class TlsHandshakeStream {
   push(data: Uint8Array): HandshakeMessage[] {
     const out: HandshakeMessage[] = []
     if (data.length === 0) return out
+    this.pushOffset = this.pushed
+    this.pushed += data.length
+    this.pushData = data
     if (this.st === 'probing') {
       const start = this.findStart(data)
       if (start === undefined) return out
@@ -262,12 +274,7 @@ export class TlsHandshakeStream {
         }
         if (n - p >= len) {
           // Common case: the whole body is in this record; copy it out of the framer's view.
-          out.push({
-            type,
-            body: frag.slice(p, p + len),
-            recordVersion: version,
-            streamOffset: msgOffset,
-          })
+          out.push(this.message(type, frag.slice(p, p + len), version, msgOffset))
           p += len
           continue
         }
@@ -283,14 +290,21 @@ export class TlsHandshakeStream {
       this.msgFill += k
       p += k
       if (this.msgFill === body.length) {
-        out.push({
-          type: this.msgType,
-          body,
-          recordVersion: this.hdrVersion,
-          streamOffset: this.hdrOffset,
-        })
+        out.push(this.message(this.msgType, body, this.hdrVersion, this.hdrOffset))
         this.msgBody = undefined
       }
     }
+  }
+
+  private message(type: number, body: Uint8Array, version: number, offset: number): HandshakeMessage {
+    const m: HandshakeMessage = { type, body, recordVersion: version, streamOffset: offset }
+    if (type === 2) {
+      // Keep the bytes after a ServerHello that arrived with it (see parseServerHello).
+      const at = offset + TLS_HANDSHAKE_HEADER_BYTES + body.length - this.pushOffset
+      if (at >= 0 && at < this.pushData.length) {
+        m.following = this.pushData.slice(at, at + MAX_FOLLOWING_BYTES)
+      }
+    }
+    return m
   }
 }

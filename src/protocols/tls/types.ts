@@ -26,6 +26,8 @@ export type TlsAnomaly =
   | 'tls.no_compression_methods'
   | 'tls.session_id_too_long'
   | 'tls.sslv2_hello'
+  | 'tls.session_id_overrun'
+  | 'tls.client_hello_not_seen'
   | 'tls.probe_limit'
   | 'tls.direction_limit'
   | 'tls.bad_content_type'
@@ -99,4 +101,9 @@ export interface HandshakeMessage {
   recordVersion: number
   /** Byte offset of the message start within the direction's stream (TLS) or 0 (DTLS). */
   streamOffset: number
+  /**
+   * ServerHello only: up to `MAX_FOLLOWING_BYTES` of the stream right after the message, from
+   * the same delivered chunk (see `parseServerHello`'s session-id overrun rule).
+   */
+  following?: Uint8Array
 }
