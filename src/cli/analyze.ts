@@ -3,8 +3,12 @@ import { createReadStream, statSync } from 'node:fs'
 import type { Readable } from 'node:stream'
 import { parseArgs } from 'node:util'
 import { CaptureReader } from '../protocols/pcap/reader.ts'
-import { HandshakeEngine } from '../pipeline/handshakes.ts'
+import { HandshakeEngine, type HandshakeEngineStats } from '../pipeline/handshakes.ts'
+import type { CaptureSummary } from '../protocols/pcap/types.ts'
+import { availableParallelism } from 'node:os'
+import { ParallelAnalyzer } from './analyze-parallel.ts'
 import type { TlsEvent } from '../events/tls.ts'
+import { tlsEventJson } from '../events/json.ts'
 import { LineWriter, tableHeader, tableRow, type OutputFormat } from './output.ts'
 import { ProgressBar } from './progress.ts'
 import { ja4plusEnabled } from './licensing.ts'
@@ -20,6 +24,8 @@ Options:
                          also TLSIGHT_JA4PLUS=0
   --progress             force the progress bar on stderr (default: when reading a file, stdout is
                          redirected and stderr is a terminal); --no-progress turns it off
+  --threads N|auto       worker threads, each fingerprinting a share of the flows (default auto:
+                         one per core for inputs over 32 MiB and for stdin; also TLSIGHT_THREADS)
   --stats                print the run's counters as JSON on stderr at the end
   -h, --help             this text
 
@@ -32,6 +38,16 @@ export const EXIT_OK = 0
 export const EXIT_IO = 1
 export const EXIT_NOT_A_CAPTURE = 2
 export const EXIT_USAGE = 64
+
+/** Inputs smaller than this run in one thread: starting workers would cost more than it saves. */
+const PARALLEL_MIN_INPUT_BYTES = 32 * 1024 * 1024
+const MAX_THREADS = 64
+
+function threadCount(spec: string, inputBytes: number): number | undefined {
+  if (spec === 'auto') return inputBytes >= PARALLEL_MIN_INPUT_BYTES ? Math.min(availableParallelism(), 8) : 1
+  const n = Number(spec)
+  return Number.isInteger(n) && n >= 1 && n <= MAX_THREADS ? n : undefined
+}
 
 interface Io {
   stdin: Readable
@@ -52,6 +68,7 @@ export async function analyzeCommand(argv: string[], io: Io): Promise<number> {
         ja4plus: { type: 'boolean' },
         progress: { type: 'boolean' },
         stats: { type: 'boolean' },
+        threads: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     })
@@ -89,6 +106,11 @@ export async function analyzeCommand(argv: string[], io: Io): Promise<number> {
     }
     source = createReadStream(input, { highWaterMark: 1 << 20 })
   }
+  const threads = threadCount(values.threads ?? io.env.TLSIGHT_THREADS ?? 'auto', input === '-' ? Infinity : total)
+  if (threads === undefined) {
+    io.stderr.write(`tlsight analyze: --threads takes a number from 1 to ${MAX_THREADS} or "auto"\n`)
+    return EXIT_USAGE
+  }
   const showProgress =
     values.progress ?? (input !== '-' && !io.stdout.isTTY && io.stderr.isTTY === true)
   return run(source, {
@@ -96,6 +118,7 @@ export async function analyzeCommand(argv: string[], io: Io): Promise<number> {
     total,
     name: input === '-' ? 'stdin' : input,
     ja4plus: values.ja4plus ?? ja4plusEnabled(io.env),
+    threads,
     progress: showProgress ? new ProgressBar(total, io.stderr) : undefined,
     stats: values.stats === true,
     io,
@@ -107,35 +130,65 @@ interface RunOptions {
   total: number
   name: string
   ja4plus: boolean
+  threads: number
   progress: ProgressBar | undefined
   stats: boolean
   io: Io
 }
 
+/** Where chunks go: one engine in this thread, or shards in worker threads. */
+interface Backend {
+  push(chunk: Uint8Array): void | Promise<void>
+  readonly failed: boolean
+  readonly events: number
+  end(): Promise<{ summary: CaptureSummary; stats: HandshakeEngineStats }>
+  destroy(): Promise<void>
+}
+
+function singleThread(o: RunOptions, out: LineWriter): Backend {
+  const format: (e: TlsEvent) => string = o.format === 'jsonl' ? tlsEventJson : tableRow
+  const engine = new HandshakeEngine({ ja4plus: o.ja4plus, onEvent: (e) => out.line(format(e)) })
+  const reader = new CaptureReader((rec) => engine.packet(rec))
+  return {
+    push: (chunk) => reader.push(chunk),
+    get failed() {
+      return reader.failed
+    },
+    get events() {
+      return engine.stats.events
+    },
+    end: () => Promise.resolve({ summary: reader.end(), stats: engine.finish() }),
+    destroy: () => Promise.resolve(),
+  }
+}
+
 async function run(source: Readable, o: RunOptions): Promise<number> {
   const out = new LineWriter(o.io.stdout)
   if (o.format === 'table') out.line(tableHeader())
-  const format: (e: TlsEvent) => string = o.format === 'jsonl' ? (e) => JSON.stringify(e) : tableRow
-  const engine = new HandshakeEngine({ ja4plus: o.ja4plus, onEvent: (e) => out.line(format(e)) })
-  const reader = new CaptureReader((rec) => engine.packet(rec))
+  const backend: Backend =
+    o.threads > 1
+      ? new ParallelAnalyzer(o.threads, o.format, o.ja4plus, (text) => out.text(text))
+      : singleThread(o, out)
   let bytes = 0
   try {
     for await (const chunk of source) {
       if (!(chunk instanceof Uint8Array)) continue
-      reader.push(chunk)
+      // A plain Uint8Array view: Buffer#subarray is several times slower than the typed-array one
+      // the parsers call per packet.
+      await backend.push(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength))
       bytes += chunk.length
-      if (reader.failed) break
+      if (backend.failed) break
       if (out.needsFlush) await out.flush()
-      o.progress?.update(bytes, engine.stats.events)
+      o.progress?.update(bytes, backend.events)
     }
   } catch (e) {
     o.progress?.done()
+    await backend.destroy()
     await out.flush()
     o.io.stderr.write(`tlsight analyze: error reading ${o.name}: ${e instanceof Error ? e.message : String(e)}\n`)
     return EXIT_IO
   }
-  const summary = reader.end()
-  const stats = engine.finish()
+  const { summary, stats } = await backend.end()
   o.progress?.done()
   await out.flush()
   if (source !== o.io.stdin && 'destroy' in source) source.destroy()

@@ -12,8 +12,14 @@ export class LineWriter {
   constructor(private readonly sink: Writable) {}
 
   line(s: string): void {
-    this.buf.push(s)
+    this.buf.push(s, '\n')
     this.size += s.length + 1
+  }
+
+  /** Text that already ends in a newline (a block of lines). */
+  text(t: string): void {
+    this.buf.push(t)
+    this.size += t.length
   }
 
   get needsFlush(): boolean {
@@ -22,7 +28,7 @@ export class LineWriter {
 
   async flush(): Promise<void> {
     if (this.buf.length === 0) return
-    const text = this.buf.join('\n') + '\n'
+    const text = this.buf.join('')
     this.buf = []
     this.size = 0
     if (!this.sink.write(text)) {

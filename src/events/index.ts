@@ -4,3 +4,4 @@
  */
 export * from './tls.ts'
 export * from './time.ts'
+export * from './json.ts'

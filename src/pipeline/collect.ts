@@ -20,7 +20,7 @@ export async function collectCapture(
   const engine = new HandshakeEngine({ ja4plus: opts.ja4plus ?? true, onEvent: (e) => events.push(e) })
   const reader = new CaptureReader((rec) => engine.packet(rec))
   for await (const chunk of source) {
-    if (chunk instanceof Uint8Array) reader.push(chunk)
+    if (chunk instanceof Uint8Array) reader.push(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength))
     if (reader.failed) break
   }
   const summary = reader.end()

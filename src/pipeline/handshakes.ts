@@ -6,7 +6,7 @@
 import type { PacketRecord } from '../protocols/pcap/types.ts'
 import type { DecodedPacket } from '../protocols/link/types.ts'
 import { PacketDecoder, formatIp } from '../protocols/link/decode.ts'
-import { FlowTable, flowKey } from '../protocols/tcp/flows.ts'
+import { FlowTable, flowHash, flowKey } from '../protocols/tcp/flows.ts'
 import { TcpFlag, TcpStreamReassembler } from '../protocols/tcp/reassembly.ts'
 import { MAX_TCP_STREAM_BYTES } from '../protocols/limits.ts'
 import { TlsHandshakeStream } from '../protocols/tls/stream.ts'
@@ -30,6 +30,11 @@ export interface HandshakeEngineOptions {
   ja4plus?: boolean
   maxFlows?: number
   idleTimeoutUs?: number
+  /**
+   * Follow only the flows whose direction-free hash falls in this shard (worker `index` of
+   * `count`); every packet is still decoded, so IP fragments reassemble in every shard.
+   */
+  shard?: { index: number; count: number }
 }
 
 export interface HandshakeEngineStats {
@@ -90,8 +95,24 @@ interface Flow {
 
 const EMPTY_ANOMALIES: readonly string[] = []
 
-export class HandshakeEngine {
-  readonly stats: HandshakeEngineStats = {
+const COUNTERS = [
+  'packets',
+  'decoded',
+  'ignored',
+  'undecodable',
+  'flows',
+  'flowsEvicted',
+  'clientHellos',
+  'serverHellos',
+  'orphanServerHellos',
+  'badHellos',
+  'events',
+  'quicPackets',
+] as const satisfies readonly (keyof HandshakeEngineStats)[]
+
+/** Zeroed counters (also used to merge the statistics of several shards). */
+export function emptyStats(): HandshakeEngineStats {
+  return {
     packets: 0,
     decoded: 0,
     ignored: 0,
@@ -106,16 +127,30 @@ export class HandshakeEngine {
     quicPackets: 0,
     anomalies: {},
   }
+}
+
+/** Adds `from` into `into` (shard statistics add up by construction). */
+export function addStats(into: HandshakeEngineStats, from: HandshakeEngineStats): void {
+  for (const k of COUNTERS) into[k] += from[k]
+  for (const [k, v] of Object.entries(from.anomalies)) into.anomalies[k] = (into.anomalies[k] ?? 0) + v
+}
+
+export class HandshakeEngine {
+  readonly stats: HandshakeEngineStats = emptyStats()
 
   private readonly decoder = new PacketDecoder()
   private readonly flows: FlowTable<Flow>
   private readonly onEvent: (event: TlsEvent) => void
   private readonly ja4plus: boolean
   private readonly chunks: Uint8Array[] = []
+  private readonly shardIndex: number
+  private readonly shardCount: number
 
   constructor(opts: HandshakeEngineOptions) {
     this.onEvent = opts.onEvent
     this.ja4plus = opts.ja4plus ?? true
+    this.shardIndex = opts.shard?.index ?? 0
+    this.shardCount = opts.shard?.count ?? 1
     this.flows = new FlowTable<Flow>({
       maxFlows: opts.maxFlows,
       idleTimeoutUs: opts.idleTimeoutUs,
@@ -128,19 +163,26 @@ export class HandshakeEngine {
 
   /** Feeds one captured packet. Never throws on packet contents. */
   packet(rec: PacketRecord): void {
-    this.stats.packets++
+    // With shards, packet-level counters belong to shard 0 and flow-level ones to the flow's
+    // shard, so the per-shard statistics simply add up.
+    const counts = this.shardIndex === 0
+    if (counts) this.stats.packets++
     const out = this.decoder.decode(rec)
-    for (const a of out.anomalies) this.count(a)
+    if (counts) for (const a of out.anomalies) this.count(a)
     if (out.kind === 'ignored' || out.kind === 'fragment_held') {
-      if (out.kind === 'ignored') this.stats.ignored++
+      if (out.kind === 'ignored' && counts) this.stats.ignored++
       return
     }
     if (out.kind === 'error') {
-      this.stats.undecodable++
+      if (counts) this.stats.undecodable++
       return
     }
-    this.stats.decoded++
     const p = out.packet
+    if (this.shardCount > 1) {
+      const h = flowHash(p.srcIp, p.srcPort, p.dstIp, p.dstPort)
+      if (h % this.shardCount !== this.shardIndex) return
+    }
+    this.stats.decoded++
     this.flows.tick(rec.tsUs)
     if (p.protocol === 6 && p.tcp !== undefined) this.tcp(p, rec.tsUs)
     else if (p.protocol === 17) this.udp(p, rec.tsUs)

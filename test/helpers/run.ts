@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process'
 export interface RunOptions {
   cwd?: string
   /** Written to the child's stdin, which is then closed. Without it stdin is closed at once. */
-  input?: string
+  input?: string | Uint8Array
   /** The child is sent SIGKILL after this long; the result then has `timedOut: true`. */
   timeoutMs?: number
   env?: NodeJS.ProcessEnv

@@ -21,6 +21,23 @@ function packEndpoint(ip: Uint8Array, port: number): string {
   return s + String.fromCharCode(port)
 }
 
+/**
+ * A hash of the 5-tuple that is the same for both directions (for sharding flows across
+ * workers); not a key: different flows may share it.
+ */
+export function flowHash(srcIp: Uint8Array, srcPort: number, dstIp: Uint8Array, dstPort: number): number {
+  return (endpointHash(srcIp, srcPort) + endpointHash(dstIp, dstPort)) >>> 0
+}
+
+function endpointHash(ip: Uint8Array, port: number): number {
+  // FNV-1a over the address bytes and the port (the two halves are summed, so order-free).
+  let h = 0x811c9dc5
+  for (let i = 0; i < ip.length; i++) h = Math.imul(h ^ (ip[i] ?? 0), 0x01000193)
+  h = Math.imul(h ^ (port >> 8), 0x01000193)
+  h = Math.imul(h ^ (port & 0xff), 0x01000193)
+  return h >>> 0
+}
+
 export interface FlowKey {
   /** The same string for both directions of a flow. */
   key: string

@@ -102,11 +102,12 @@ export class TlsHandshakeStream {
     this.pushData = data
     if (this.st === 'probing') {
       const start = this.findStart(data)
-      if (start === undefined) return out
-      this.processTls(start, out)
+      if (start !== undefined) this.processTls(start, out)
     } else if (this.st === 'tls') {
       this.processTls(data, out)
     }
+    // NOTE: never keep the caller's buffer past the call (it may be a view of a large chunk).
+    this.pushData = EMPTY
     return out
   }
 

@@ -1,0 +1,46 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { jsonString, tlsEventJson } from './json.ts'
+import { TLS_EVENT_FIELDS, type TlsEvent } from './tls.ts'
+
+const event: TlsEvent = {
+  type: 'tls',
+  ts: '2024-01-02T03:04:05.123456Z',
+  src_ip: '2001:db8::1',
+  src_port: 50000,
+  dst_ip: '10.0.0.2',
+  dst_port: 443,
+  transport: 'tcp',
+  hello_index: 1,
+  sni: 'we"ird\\name\u0001é',
+  alpn: ['h2', '0xabcd', 'a"b'],
+  tls_version: '1.3',
+  tls_version_negotiated: null,
+  ja3: '0123456789abcdef0123456789abcdef',
+  ja3_str: '771,4865,0-10,29,0',
+  ja4: 't13d1516h2_8daaf6152771_e5627efa2ab1',
+  ja4_r: 'r',
+  ja4_o: 'o',
+  ja4_ro: 'ro',
+  ja3s: null,
+  ja3s_str: null,
+  ja4s: null,
+  ja4s_r: null,
+  anomalies: ['tls.sni_not_hostname'],
+}
+
+test('tlsEventJson is byte-identical to JSON.stringify, escapes included', () => {
+  assert.equal(tlsEventJson(event), JSON.stringify(event))
+  const empty = { ...event, alpn: [], anomalies: [], sni: null, ja3: null }
+  assert.equal(tlsEventJson(empty), JSON.stringify(empty))
+})
+
+test('the serializer covers every field of the schema, in order', () => {
+  assert.deepEqual(Object.keys(JSON.parse(tlsEventJson(event))), [...TLS_EVENT_FIELDS])
+})
+
+test('jsonString escapes like JSON.stringify', () => {
+  for (const s of ['', 'plain', 'q"uote', 'back\\slash', 'nl\n', '\u2028', '\ud800', 'ü']) {
+    assert.equal(jsonString(s), JSON.stringify(s))
+  }
+})

@@ -1,0 +1,41 @@
+/**
+ * @module events/json
+ * Hand-written JSON for the hot output path: same text as `JSON.stringify` (field order of the
+ * event type), several times faster because most fields are known to need no escaping.
+ */
+import type { TlsEvent } from './tls.ts'
+
+/** A JSON string literal; scans once and falls back to JSON.stringify only when escaping. */
+export function jsonString(s: string): string {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i)
+    // Control characters, quote, backslash, and anything non-ASCII (lone surrogates) escape.
+    if (c < 0x20 || c === 0x22 || c === 0x5c || c > 0x7e) return JSON.stringify(s)
+  }
+  return '"' + s + '"'
+}
+
+function str(s: string | null): string {
+  return s === null ? 'null' : jsonString(s)
+}
+
+function strList(xs: readonly string[]): string {
+  if (xs.length === 0) return '[]'
+  let out = '['
+  for (let i = 0; i < xs.length; i++) out += (i === 0 ? '' : ',') + jsonString(xs[i] ?? '')
+  return out + ']'
+}
+
+/** `JSON.stringify(e)` for a `tls` event built by the engine (field order as in `TlsEvent`). */
+export function tlsEventJson(e: TlsEvent): string {
+  return (
+    `{"type":"tls","ts":${str(e.ts)},"src_ip":${str(e.src_ip)},"src_port":${e.src_port}` +
+    `,"dst_ip":${str(e.dst_ip)},"dst_port":${e.dst_port},"transport":${str(e.transport)}` +
+    `,"hello_index":${e.hello_index},"sni":${str(e.sni)},"alpn":${strList(e.alpn)}` +
+    `,"tls_version":${str(e.tls_version)},"tls_version_negotiated":${str(e.tls_version_negotiated)}` +
+    `,"ja3":${str(e.ja3)},"ja3_str":${str(e.ja3_str)},"ja4":${str(e.ja4)},"ja4_r":${str(e.ja4_r)}` +
+    `,"ja4_o":${str(e.ja4_o)},"ja4_ro":${str(e.ja4_ro)},"ja3s":${str(e.ja3s)}` +
+    `,"ja3s_str":${str(e.ja3s_str)},"ja4s":${str(e.ja4s)},"ja4s_r":${str(e.ja4s_r)}` +
+    `,"anomalies":${strList(e.anomalies)}}`
+  )
+}

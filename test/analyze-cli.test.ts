@@ -1,0 +1,97 @@
+/** `tlsight analyze` as users run it: a child process, files and stdin, formats, exit codes. */
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { run } from './helpers/run.ts'
+
+const ROOT = join(import.meta.dirname, '..')
+const FIXTURE = join(ROOT, 'test/fixtures/pcap/real-clients.pcap')
+const tmp = mkdtempSync(join(tmpdir(), 'tlsight-cli-'))
+
+function analyze(args: string[], input?: Uint8Array) {
+  return run(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), 'analyze', ...args], {
+    cwd: ROOT,
+    input,
+    timeoutMs: 60_000,
+  })
+}
+
+function lines(stdout: string): Record<string, unknown>[] {
+  return stdout
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => JSON.parse(l) as Record<string, unknown>)
+}
+
+test('a file gives one JSON line per ClientHello and exit code 0', async () => {
+  const r = await analyze([FIXTURE, '--format', 'jsonl'])
+  assert.equal(r.code, 0, r.stderr)
+  const events = lines(r.stdout)
+  assert.equal(events.length, 17)
+  assert.ok(events.every((e) => e.type === 'tls' && typeof e.ja4 === 'string' && typeof e.ja3s === 'string'))
+})
+
+test('stdin ("-") gives the same lines as the file', async () => {
+  const fromFile = await analyze([FIXTURE, '--format', 'jsonl', '--threads', '1'])
+  const fromStdin = await analyze(['-', '--format', 'jsonl', '--threads', '1'], readFileSync(FIXTURE))
+  assert.equal(fromStdin.code, 0, fromStdin.stderr)
+  assert.equal(fromStdin.stdout, fromFile.stdout)
+})
+
+test('worker threads give the same events as one thread', async () => {
+  const one = await analyze([FIXTURE, '--format', 'jsonl', '--threads', '1'])
+  const three = await analyze([FIXTURE, '--format', 'jsonl', '--threads', '3', '--stats'])
+  assert.equal(three.code, 0, three.stderr)
+  const sort = (s: string): string[] => s.split('\n').filter((l) => l !== '').sort()
+  assert.deepEqual(sort(three.stdout), sort(one.stdout))
+  const stats = JSON.parse(three.stderr.trim().split('\n').pop() ?? '{}') as { engine: { events: number } }
+  assert.equal(stats.engine.events, 17)
+})
+
+test('--no-ja4plus leaves the JA4+ fields out, JA3S stays', async () => {
+  const r = await analyze([FIXTURE, '--format', 'jsonl', '--no-ja4plus'])
+  const events = lines(r.stdout)
+  assert.ok(events.every((e) => e.ja4s === null && e.ja4s_r === null && typeof e.ja3s === 'string'))
+})
+
+test('table format has a header and one row per hello', async () => {
+  const r = await analyze([FIXTURE, '--format', 'table'])
+  assert.equal(r.code, 0)
+  const rows = r.stdout.trimEnd().split('\n')
+  assert.match(rows[0] ?? '', /^TIME\s+CLIENT\s+SERVER\s+SNI\s+JA4\s+JA3\s+JA4S$/)
+  assert.equal(rows.length, 18)
+})
+
+test('a file that is not a capture exits 2 with a clear message', async () => {
+  const f = join(tmp, 'page.html')
+  writeFileSync(f, '<html><body>not a capture</body></html>')
+  const r = await analyze([f])
+  assert.equal(r.code, 2)
+  assert.match(r.stderr, /not a pcap or pcapng capture/)
+  assert.equal(r.stdout, '')
+})
+
+test('a missing file exits 1', async () => {
+  const r = await analyze([join(tmp, 'absent.pcap')])
+  assert.equal(r.code, 1)
+  assert.match(r.stderr, /cannot read/)
+})
+
+test('a truncated capture prints what it holds and warns with the anomaly count', async () => {
+  const whole = readFileSync(FIXTURE)
+  const f = join(tmp, 'cut.pcap')
+  writeFileSync(f, whole.subarray(0, Math.floor(whole.length * 0.6)))
+  const r = await analyze([f, '--format', 'jsonl'])
+  assert.equal(r.code, 0)
+  const n = lines(r.stdout).length
+  assert.ok(n > 0 && n < 17, `${n} events`)
+  assert.match(r.stderr, /is truncated; printed what it holds: \d+ packets, \d+ handshakes, \d+ anomalies/)
+})
+
+test('bad usage exits 64', async () => {
+  assert.equal((await analyze([])).code, 64)
+  assert.equal((await analyze([FIXTURE, '--format', 'xml'])).code, 64)
+  assert.equal((await analyze([FIXTURE, '--threads', '0'])).code, 64)
+})
