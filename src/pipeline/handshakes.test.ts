@@ -159,3 +159,33 @@ test('JA4+ can be turned off', () => {
   assert.equal(events[0]!.ja4s, null)
   assert.notEqual(events[0]!.ja3s, null)
 })
+
+test('connections that end leave no state behind; unfinished ones expire', () => {
+  const events: TlsEvent[] = []
+  const engine = new HandshakeEngine({ onEvent: (e) => events.push(e) })
+  const feed = (pkts: CapturedPacket[]): void => {
+    for (const p of pkts) engine.packet({ tsUs: p.tsUs, linkType: 1, interfaceId: 0, data: p.data, origLen: p.data.length })
+  }
+  const t0 = 1_700_000_000_000_000
+  for (let i = 0; i < 500; i++) {
+    feed(tcpConversation({ sport: 10000 + i, clientData: [chrome], serverData: [sh13], t0Us: t0 + i * 1000 }))
+  }
+  assert.equal(events.length, 500)
+  assert.deepEqual(engine.tracked, { active: 0, finished: 0 })
+  // Encrypted data ends the handshake part: without a teardown the connections are kept as
+  // tombstones, then expire with capture time.
+  const appData = records(23, new Uint8Array(64).fill(0x42), 0x0303)
+  for (let i = 0; i < 500; i++) {
+    const conv = tcpConversation({
+      sport: 20000 + i,
+      flights: [['c', chrome], ['s', sh13], ['s', appData], ['c', appData]],
+      t0Us: t0 + 1e6 + i * 1000,
+    })
+    feed(conv.slice(0, -2))
+  }
+  assert.deepEqual(engine.tracked, { active: 0, finished: 500 })
+  feed(tcpConversation({ sport: 30000, clientData: [chrome], serverData: [sh13], t0Us: t0 + 400e6 }))
+  assert.deepEqual(engine.tracked, { active: 0, finished: 0 })
+  assert.equal(events.length, 1001)
+  assert.equal(events[600]!.ja3s_str, '771,4865,43-51')
+})

@@ -8,7 +8,7 @@ import type { DecodedPacket } from '../protocols/link/types.ts'
 import { PacketDecoder, formatIp } from '../protocols/link/decode.ts'
 import { FlowTable, flowHash, flowKey } from '../protocols/tcp/flows.ts'
 import { TcpFlag, TcpStreamReassembler } from '../protocols/tcp/reassembly.ts'
-import { MAX_TCP_STREAM_BYTES } from '../protocols/limits.ts'
+import { FINISHED_FLOW_TIMEOUT_US, MAX_TCP_STREAM_BYTES } from '../protocols/limits.ts'
 import { TlsHandshakeStream } from '../protocols/tls/stream.ts'
 import { DtlsHandshakeStream, looksLikeDtls } from '../protocols/tls/dtls.ts'
 import { parseClientHello } from '../protocols/tls/client-hello.ts'
@@ -80,6 +80,7 @@ interface PendingHello {
 }
 
 interface Flow {
+  key: string
   transport: Transport
   /** Endpoints as low (0) / high (1) by key order; copies, the packet's views do not last. */
   ip: [Uint8Array, Uint8Array]
@@ -143,6 +144,8 @@ export class HandshakeEngine {
   private readonly onEvent: (event: TlsEvent) => void
   private readonly ja4plus: boolean
   private readonly chunks: Uint8Array[] = []
+  /** TCP connections whose handshakes are over, until their teardown or a short timeout. */
+  private readonly finished: FlowTable<{ fins: number }>
   private readonly shardIndex: number
   private readonly shardCount: number
 
@@ -158,6 +161,10 @@ export class HandshakeEngine {
         if (reason === 'evicted') this.stats.flowsEvicted++
         this.flushFlow(flow)
       },
+    })
+    this.finished = new FlowTable<{ fins: number }>({
+      maxFlows: opts.maxFlows,
+      idleTimeoutUs: FINISHED_FLOW_TIMEOUT_US,
     })
   }
 
@@ -184,8 +191,14 @@ export class HandshakeEngine {
     }
     this.stats.decoded++
     this.flows.tick(rec.tsUs)
+    this.finished.tick(rec.tsUs)
     if (p.protocol === 6 && p.tcp !== undefined) this.tcp(p, rec.tsUs)
     else if (p.protocol === 17) this.udp(p, rec.tsUs)
+  }
+
+  /** Flows held right now: being followed, and finished ones awaiting their teardown. */
+  get tracked(): { active: number; finished: number } {
+    return { active: this.flows.size, finished: this.finished.size }
   }
 
   /** End of input: every pending hello is emitted. Returns the final statistics. */
@@ -198,7 +211,7 @@ export class HandshakeEngine {
     this.stats.anomalies[code] = (this.stats.anomalies[code] ?? 0) + n
   }
 
-  private newFlow(p: DecodedPacket, srcIsLow: boolean, transport: Transport): Flow {
+  private newFlow(key: string, p: DecodedPacket, srcIsLow: boolean, transport: Transport): Flow {
     const src = p.srcIp.slice()
     const dst = p.dstIp.slice()
     const dir = (): Direction => ({
@@ -210,6 +223,7 @@ export class HandshakeEngine {
     })
     this.stats.flows++
     return {
+      key,
       transport,
       ip: srcIsLow ? [src, dst] : [dst, src],
       port: srcIsLow ? [p.srcPort, p.dstPort] : [p.dstPort, p.srcPort],
@@ -227,22 +241,40 @@ export class HandshakeEngine {
     if (tcp === undefined) return
     const { key, srcIsLow } = flowKey(6, p.srcIp, p.srcPort, p.dstIp, p.dstPort)
     const d: 0 | 1 = srcIsLow ? 0 : 1
-    let flow = this.flows.get(key, tsUs)
     const syn = (tcp.flags & TcpFlag.SYN) !== 0
-    if (flow !== undefined && syn && (tcp.flags & TcpFlag.ACK) === 0 && (flow.done || flow.hellos > 0)) {
+    const newConnection = syn && (tcp.flags & TcpFlag.ACK) === 0
+    let flow = this.flows.get(key, tsUs)
+    if (flow === undefined) {
+      const t = this.finished.get(key, tsUs)
+      if (t !== undefined) {
+        // A connection whose handshakes are over: only its teardown (or a new SYN reusing the
+        // tuple) matters.
+        if (!newConnection) {
+          if ((tcp.flags & TcpFlag.RST) !== 0) this.finished.close(key)
+          else if ((tcp.flags & TcpFlag.FIN) !== 0) {
+            t.fins |= d === 0 ? 1 : 2
+            if (t.fins === 3) this.finished.close(key)
+          }
+          return
+        }
+        this.finished.close(key)
+      }
+    } else if (newConnection && flow.hellos > 0) {
       // A new SYN on a tuple that already carried a handshake: the port was reused by a new
       // connection whose teardown we did not see.
-      this.closeFlow(key, flow)
+      this.flows.close(key)
       flow = undefined
     }
     if (flow === undefined) {
       // Pure ACKs, FINs and RSTs of flows we never saw start carry nothing to fingerprint.
       if (!syn && p.payload.length === 0) return
-      flow = this.newFlow(p, srcIsLow, 'tcp')
+      flow = this.newFlow(key, p, srcIsLow, 'tcp')
       this.flows.add(key, flow, tsUs)
     }
-    if (flow.done) return
     const dir = flow.dirs[d]
+    const fin = (tcp.flags & TcpFlag.FIN) !== 0
+    // Marked before the payload is parsed: a segment may finish the handshake and carry a FIN.
+    if (fin) dir.fin = true
     if (syn) {
       // RFC 9293 §3.5: the SYN sender is the client; the SYN-ACK's receiver likewise.
       // ECE/CWR may be set on SYNs (RFC 3168), so classify by the SYN/ACK bits only.
@@ -268,20 +300,18 @@ export class HandshakeEngine {
         for (const m of msgs) this.message(flow, d, m, tsUs)
         if (tls.state === 'sslv2') this.sslv2Hello(flow, d, tsUs)
         if (tls.state === 'encrypted' || tls.state === 'not_tls' || tls.state === 'sslv2' || tls.state === 'done') {
-          this.finishDirection(flow, d)
+          this.finishDirection(flow, d, tsUs)
           break
         }
       }
-      if (dir.reasm.full && !dir.finished) this.finishDirection(flow, d)
+      if (dir.reasm.full && !dir.finished) this.finishDirection(flow, d, tsUs)
+      if (flow.done) return
     }
     if ((tcp.flags & TcpFlag.RST) !== 0) {
-      this.closeFlow(key, flow)
+      this.flows.close(key)
       return
     }
-    if ((tcp.flags & TcpFlag.FIN) !== 0) {
-      dir.fin = true
-      if (flow.dirs[0].fin && flow.dirs[1].fin) this.closeFlow(key, flow)
-    }
+    if (fin && flow.dirs[0].fin && flow.dirs[1].fin) this.flows.close(key)
   }
 
   private udp(p: DecodedPacket, tsUs: number): void {
@@ -291,7 +321,7 @@ export class HandshakeEngine {
     let flow = this.flows.get(key, tsUs)
     if (flow === undefined) {
       if (looksLikeDtls(p.payload)) {
-        flow = this.newFlow(p, srcIsLow, 'dtls')
+        flow = this.newFlow(key, p, srcIsLow, 'dtls')
         this.flows.add(key, flow, tsUs)
       } else {
         // RFC 9000 §17.2: long header (form bit and fixed bit set) = QUIC Initial/Handshake.
@@ -307,23 +337,20 @@ export class HandshakeEngine {
     for (const m of tls.push(p.payload)) this.message(flow, d, m, tsUs)
   }
 
-  private finishDirection(flow: Flow, d: 0 | 1): void {
+  private finishDirection(flow: Flow, d: 0 | 1, tsUs: number): void {
     const dir = flow.dirs[d]
     dir.finished = true
     dir.reasm?.release()
     for (const a of dir.tls.anomalies) this.count(a)
     const other = flow.dirs[d === 0 ? 1 : 0]
-    if (other.finished) {
-      // Nothing more to learn from this flow: emit what is pending and keep only a tombstone,
-      // so later packets of the connection are not mistaken for a new one.
-      this.flushFlow(flow)
+    if (other.finished && flow.transport === 'tcp') {
+      // Nothing more to learn from this connection: emit what is pending and keep only a small
+      // tombstone, so its later packets are not mistaken for a new one and its FINs close it.
       flow.done = true
+      this.flows.close(flow.key)
+      const fins = (flow.dirs[0].fin ? 1 : 0) | (flow.dirs[1].fin ? 2 : 0)
+      this.finished.add(flow.key, { fins }, tsUs)
     }
-  }
-
-  private closeFlow(key: string, flow: Flow): void {
-    this.flows.close(key)
-    flow.done = true
   }
 
   /** An SSLv2-format ClientHello: kept so the server's answer is still reported. */

@@ -36,6 +36,13 @@ export const IP_FRAGMENT_TIMEOUT_US = 30_000_000
 export const MAX_FLOWS_TRACKED = 1_000_000
 /** A flow with no packet for this long is forgotten. */
 export const FLOW_IDLE_TIMEOUT_US = 300_000_000
+/**
+ * A TCP connection whose handshakes are over is remembered (as a few bytes) this long after its
+ * last packet unless its FINs or RST end it first, so its encrypted data is not taken for a new
+ * flow. Linux keeps established-but-idle conntrack entries far longer; data after a longer pause
+ * is probed again, which costs time but not correctness.
+ */
+export const FINISHED_FLOW_TIMEOUT_US = 120_000_000
 /** Bytes of each TCP direction reassembled from its first byte: enough for hellos and chains. */
 export const MAX_TCP_STREAM_BYTES = 262_144
 /** Out-of-order segments held per direction while waiting for a gap to fill. */
