@@ -19,6 +19,14 @@ function str(s: string | null): string {
   return s === null ? 'null' : jsonString(s)
 }
 
+/**
+ * A field the engine builds from numbers only (timestamp, addresses, version names, fingerprint
+ * strings and digests): printable ASCII without quote or backslash, so it is written unscanned.
+ */
+function machine(s: string | null): string {
+  return s === null ? 'null' : '"' + s + '"'
+}
+
 function strList(xs: readonly string[]): string {
   if (xs.length === 0) return '[]'
   let out = '['
@@ -26,16 +34,21 @@ function strList(xs: readonly string[]): string {
   return out + ']'
 }
 
-/** `JSON.stringify(e)` for a `tls` event built by the engine (field order as in `TlsEvent`). */
+/**
+ * `JSON.stringify(e)` for a `tls` event built by the engine (field order as in `TlsEvent`).
+ * Only the fields that carry bytes from the wire (`sni`, `alpn`) and `anomalies` are escaped;
+ * events from any other source must go through `JSON.stringify`.
+ */
 export function tlsEventJson(e: TlsEvent): string {
   return (
-    `{"type":"tls","ts":${str(e.ts)},"src_ip":${str(e.src_ip)},"src_port":${e.src_port}` +
-    `,"dst_ip":${str(e.dst_ip)},"dst_port":${e.dst_port},"transport":${str(e.transport)}` +
+    `{"type":"tls","ts":${machine(e.ts)},"src_ip":${machine(e.src_ip)},"src_port":${e.src_port}` +
+    `,"dst_ip":${machine(e.dst_ip)},"dst_port":${e.dst_port},"transport":${machine(e.transport)}` +
     `,"hello_index":${e.hello_index},"sni":${str(e.sni)},"alpn":${strList(e.alpn)}` +
-    `,"tls_version":${str(e.tls_version)},"tls_version_negotiated":${str(e.tls_version_negotiated)}` +
-    `,"ja3":${str(e.ja3)},"ja3_str":${str(e.ja3_str)},"ja4":${str(e.ja4)},"ja4_r":${str(e.ja4_r)}` +
-    `,"ja4_o":${str(e.ja4_o)},"ja4_ro":${str(e.ja4_ro)},"ja3s":${str(e.ja3s)}` +
-    `,"ja3s_str":${str(e.ja3s_str)},"ja4s":${str(e.ja4s)},"ja4s_r":${str(e.ja4s_r)}` +
-    `,"anomalies":${strList(e.anomalies)}}`
+    `,"tls_version":${machine(e.tls_version)}` +
+    `,"tls_version_negotiated":${machine(e.tls_version_negotiated)}` +
+    `,"ja3":${machine(e.ja3)},"ja3_str":${machine(e.ja3_str)},"ja4":${machine(e.ja4)}` +
+    `,"ja4_r":${machine(e.ja4_r)},"ja4_o":${machine(e.ja4_o)},"ja4_ro":${machine(e.ja4_ro)}` +
+    `,"ja3s":${machine(e.ja3s)},"ja3s_str":${machine(e.ja3s_str)},"ja4s":${machine(e.ja4s)}` +
+    `,"ja4s_r":${machine(e.ja4s_r)},"anomalies":${strList(e.anomalies)}}`
   )
 }

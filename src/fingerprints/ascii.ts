@@ -51,12 +51,17 @@ export class AsciiBuilder {
 
   /** `sep`-joined 4-hex values of the first `n` entries. */
   hexList(values: ArrayLike<number>, n: number, sep = 0x2c): this {
-    if (n <= 0) return this
-    this.room(n * 5)
+    return this.hexRange(values, 0, n, sep)
+  }
+
+  /** `sep`-joined 4-hex values of the entries `from` to `to` (excluded). */
+  hexRange(values: ArrayLike<number>, from: number, to: number, sep = 0x2c): this {
+    if (to <= from) return this
+    this.room((to - from) * 5)
     const b = this.buf
     let p = this.len
-    for (let i = 0; i < n; i++) {
-      if (i > 0) b[p++] = sep
+    for (let i = from; i < to; i++) {
+      if (i > from) b[p++] = sep
       const v = values[i] ?? 0
       b[p] = HEX[(v >> 12) & 15] ?? 0
       b[p + 1] = HEX[(v >> 8) & 15] ?? 0
@@ -88,8 +93,13 @@ export class AsciiBuilder {
 
   /** `sep`-joined decimals of the first `n` entries. */
   decList(values: ArrayLike<number>, n: number, sep = 0x2d): this {
-    for (let i = 0; i < n; i++) {
-      if (i > 0) this.char(sep)
+    return this.decRange(values, 0, n, sep)
+  }
+
+  /** `sep`-joined decimals of the entries `from` to `to` (excluded). */
+  decRange(values: ArrayLike<number>, from: number, to: number, sep = 0x2d): this {
+    for (let i = from; i < to; i++) {
+      if (i > from) this.char(sep)
       this.dec(values[i] ?? 0)
     }
     return this

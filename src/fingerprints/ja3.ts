@@ -9,6 +9,7 @@ import { isGrease } from '../protocols/tls/registry.ts'
 import type { ClientHello, ServerHello, TlsExtension } from '../protocols/tls/types.ts'
 import { AsciiBuilder } from './ascii.ts'
 import { md5Hex } from './hash.ts'
+import { KeyBuilder, ListCache } from './list-cache.ts'
 
 export interface Ja3Result {
   ja3: string
@@ -21,27 +22,46 @@ export interface Ja3sResult {
 }
 
 const scratch = new AsciiBuilder()
+const key = new KeyBuilder()
+const ja3Cache = new ListCache()
+const ja3sCache = new ListCache()
 const COMMA = 0x2c
 const DASH = 0x2d
 
-/** Decimal values, GREASE dropped when asked, `-`-joined. */
-function decimals(b: AsciiBuilder, values: readonly number[], dropGrease: boolean): void {
-  let first = true
+/**
+ * Appends a field to the key as its length then its values (GREASE dropped when asked), so that
+ * equal keys mean equal JA3 strings.
+ */
+function field(k: KeyBuilder, values: readonly number[], dropGrease: boolean): void {
+  const at = k.length
+  k.push(0)
+  let n = 0
   for (const v of values) {
     if (dropGrease && isGrease(v)) continue
-    if (!first) b.char(DASH)
-    b.dec(v)
-    first = false
+    k.push(v)
+    n++
   }
+  k.values[at] = n
 }
 
-function extensionTypes(b: AsciiBuilder, exts: readonly TlsExtension[]): void {
-  let first = true
+function extensionField(k: KeyBuilder, exts: readonly TlsExtension[]): void {
+  const at = k.length
+  k.push(0)
+  let n = 0
   for (const e of exts) {
     if (isGrease(e.type)) continue
-    if (!first) b.char(DASH)
-    b.dec(e.type)
-    first = false
+    k.push(e.type)
+    n++
+  }
+  k.values[at] = n
+}
+
+/** Writes the `fields` length-prefixed fields of `k` from `p` as `,`-led decimal lists. */
+function fieldsText(b: AsciiBuilder, k: Uint16Array, p: number, fields: number): void {
+  for (let f = 0; f < fields; f++) {
+    const n = k[p] ?? 0
+    b.char(COMMA).decRange(k, p + 1, p + 1 + n, DASH)
+    p += 1 + n
   }
 }
 
@@ -50,16 +70,20 @@ function extensionTypes(b: AsciiBuilder, exts: readonly TlsExtension[]): void {
  * @example ja3(hello).ja3_str // '771,4865-4866,0-23-65281,29-23,0'
  */
 export function ja3(ch: ClientHello): Ja3Result {
-  const b = scratch.reset().dec(ch.legacyVersion).char(COMMA)
-  decimals(b, ch.cipherSuites, true)
-  b.char(COMMA)
-  extensionTypes(b, ch.extensions)
-  b.char(COMMA)
-  decimals(b, ch.supportedGroups, true)
-  b.char(COMMA)
-  decimals(b, ch.ecPointFormats, false)
-  const str = b.toString()
-  return { ja3: md5Hex(str), ja3_str: str }
+  const k = key.reset()
+  k.push(ch.legacyVersion)
+  field(k, ch.cipherSuites, true)
+  extensionField(k, ch.extensions)
+  field(k, ch.supportedGroups, true)
+  field(k, ch.ecPointFormats, false)
+  let e = ja3Cache.get(k.values, k.length)
+  if (e === undefined) {
+    const b = scratch.reset().dec(ch.legacyVersion)
+    fieldsText(b, k.values, 1, 4)
+    const str = b.toString()
+    e = ja3Cache.set(k.values, k.length, { text: str, digest: md5Hex(str) })
+  }
+  return { ja3: e.digest, ja3_str: e.text }
 }
 
 /**
@@ -67,8 +91,16 @@ export function ja3(ch: ClientHello): Ja3Result {
  * @example ja3s(sh).ja3s // '5d79edf64e03689ff559a54e9d9487bc' for '771,49199,65281-0-11-16-23'
  */
 export function ja3s(sh: ServerHello): Ja3sResult {
-  const b = scratch.reset().dec(sh.legacyVersion).char(COMMA).dec(sh.cipherSuite).char(COMMA)
-  extensionTypes(b, sh.extensions)
-  const str = b.toString()
-  return { ja3s: md5Hex(str), ja3s_str: str }
+  const k = key.reset()
+  k.push(sh.legacyVersion)
+  k.push(sh.cipherSuite)
+  extensionField(k, sh.extensions)
+  let e = ja3sCache.get(k.values, k.length)
+  if (e === undefined) {
+    const b = scratch.reset().dec(sh.legacyVersion).char(COMMA).dec(sh.cipherSuite)
+    fieldsText(b, k.values, 2, 1)
+    const str = b.toString()
+    e = ja3sCache.set(k.values, k.length, { text: str, digest: md5Hex(str) })
+  }
+  return { ja3s: e.digest, ja3s_str: e.text }
 }

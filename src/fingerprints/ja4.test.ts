@@ -211,3 +211,23 @@ test('transport letter and DTLS version codes', () => {
   )
   assert.ok(d3.ja4.startsWith('dd3i'))
 })
+
+test('repeated and permuted hellos: cached parts give the same values as fresh ones', () => {
+  const spec = chromeHelloSpec()
+  const first = ja4(hello(spec), 't')
+  // Chrome permutes its extensions per connection: same JA4, other JA4_o.
+  const permuted = { ...spec, extensions: [...(spec.extensions ?? [])].reverse() }
+  const p = ja4(hello(permuted), 't')
+  assert.equal(p.ja4, first.ja4)
+  assert.equal(p.ja4_r, first.ja4_r)
+  assert.notEqual(p.ja4_o, first.ja4_o)
+  const wireExts = p.ja4_ro.split('_')[2] ?? ''
+  assert.equal(p.ja4_o.split('_')[2], hash12(wireExts + '_' + (p.ja4_ro.split('_')[3] ?? '')))
+  assert.deepEqual(ja4(hello(spec), 't'), first)
+  assert.deepEqual(ja4(hello(permuted), 't'), p)
+  // Same cipher list in another order: same sorted part, other wire part.
+  const reordered = { ...spec, ciphers: [...spec.ciphers].reverse() }
+  const r = ja4(hello(reordered), 't')
+  assert.equal(r.ja4.split('_')[1], first.ja4.split('_')[1])
+  assert.notEqual(r.ja4_o.split('_')[1], first.ja4_o.split('_')[1])
+})

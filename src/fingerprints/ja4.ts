@@ -11,6 +11,7 @@ import { isGrease } from '../protocols/tls/registry.ts'
 import type { ClientHello } from '../protocols/tls/types.ts'
 import { AsciiBuilder } from './ascii.ts'
 import { EMPTY_HASH12, hash12 } from './hash.ts'
+import { ListCache, type CachedFingerprint } from './list-cache.ts'
 
 /** `t` TLS over TCP, `q` QUIC, `d` DTLS: decided by the transport that carried the hello. */
 export type Ja4Transport = 't' | 'q' | 'd'
@@ -25,8 +26,6 @@ export interface Ja4Result {
 const EXT_SNI = 0x0000
 const UNDERSCORE = 0x5f
 const scratch = new AsciiBuilder()
-/** Up to this size the four lists are decoded as one string and sliced (one decoder call). */
-const MAX_SHARED_DECODE_CHARS = 2_048
 const EXT_ALPN = 0x0010
 
 /** JA4 version code (FINGERPRINTS.md §2 a.2); anything unlisted, drafts included, is `00`. */
@@ -107,8 +106,8 @@ class ScratchLists {
   private readonly arrays: Uint16Array[] = [
     new Uint16Array(64),
     new Uint16Array(64),
-    new Uint16Array(64),
-    new Uint16Array(64),
+    new Uint16Array(128),
+    new Uint16Array(128),
   ]
 
   get(i: number, n: number): Uint16Array {
@@ -122,31 +121,101 @@ class ScratchLists {
 }
 const lists = new ScratchLists()
 
+/** A list's part of JA4 (sorted) and of JA4_o (wire order). */
+interface Parts {
+  sorted: CachedFingerprint
+  wire: CachedFingerprint
+}
+
+// Keyed by wire order, so a repeated hello needs no sorting; lists that differ only in order
+// (Chrome permutes its extensions) still share the sorted part through the second cache.
+// Separate caches per list: lists that never repeat do not push out the stable ones.
+const cipherLists = new ListCache<Parts>()
+const sortedCipherLists = new ListCache()
+const extLists = new ListCache<Parts>()
+const sortedExtLists = new ListCache()
+
 /**
- * Copies the first `n` values of `src` into `dst` (without SNI/ALPN if asked) and sorts them:
- * insertion sort for the usual short lists, the built-in sort for long ones. Returns the count.
+ * Copies `n` values of `src` from `from` into `dst` from `to` (without SNI/ALPN if asked) and
+ * sorts them: insertion sort for the usual short lists, the built-in sort for long ones.
+ * Returns the count.
  */
-function sortInto(dst: Uint16Array, src: Uint16Array, n: number, skipSniAlpn: boolean): number {
-  let k = 0
-  for (let i = 0; i < n; i++) {
+function sortInto(
+  dst: Uint16Array,
+  to: number,
+  src: Uint16Array,
+  from: number,
+  n: number,
+  skipSniAlpn: boolean,
+): number {
+  let k = to
+  for (let i = from; i < from + n; i++) {
     const v = src[i] ?? 0
     if (skipSniAlpn && (v === EXT_SNI || v === EXT_ALPN)) continue
     dst[k++] = v
   }
-  if (k > 64) {
-    dst.subarray(0, k).sort()
-    return k
+  if (k - to > 64) {
+    dst.subarray(to, k).sort()
+    return k - to
   }
-  for (let i = 1; i < k; i++) {
+  for (let i = to + 1; i < k; i++) {
     const v = dst[i] ?? 0
     let j = i - 1
-    while (j >= 0 && (dst[j] ?? 0) > v) {
+    while (j >= to && (dst[j] ?? 0) > v) {
       dst[j + 1] = dst[j] ?? 0
       j--
     }
     dst[j + 1] = v
   }
-  return k
+  return k - to
+}
+
+/** The hex list of `list[0..n)` and its hash12 (zeros when empty). */
+function cipherText(list: Uint16Array, n: number): CachedFingerprint {
+  const text = scratch.reset().hexList(list, n).toString()
+  return { text, digest: n > 0 ? hash12(text) : EMPTY_HASH12 }
+}
+
+/**
+ * For a key `[n, ext × n, sig × rest]`: the extensions' hex list, then `_` and the signature
+ * algorithms' when there are any; hashed when `hashed` (zeros otherwise).
+ */
+function extText(key: Uint16Array, len: number, hashed: boolean): CachedFingerprint {
+  const n = key[0] ?? 0
+  const b = scratch.reset().hexRange(key, 1, 1 + n)
+  if (len > 1 + n) b.char(UNDERSCORE).hexRange(key, 1 + n, len)
+  const text = b.toString()
+  return { text, digest: hashed ? hash12(text) : EMPTY_HASH12 }
+}
+
+function cipherParts(wire: Uint16Array, n: number): Parts {
+  const hit = cipherLists.get(wire, n)
+  if (hit !== undefined) return hit
+  // Fixed-width lower-case hex sorts like the numbers, so sort the numbers.
+  const sorted = lists.get(1, n)
+  sortInto(sorted, 0, wire, 0, n, false)
+  const s =
+    sortedCipherLists.get(sorted, n) ?? sortedCipherLists.set(sorted, n, cipherText(sorted, n))
+  return cipherLists.set(wire, n, { sorted: s, wire: cipherText(wire, n) })
+}
+
+/** `wireKey[0..len)` is `[n, extensions in wire order × n, signature algorithms...]`. */
+function extParts(wireKey: Uint16Array, len: number): Parts {
+  const hit = extLists.get(wireKey, len)
+  if (hit !== undefined) return hit
+  const n = wireKey[0] ?? 0
+  const ns = len - 1 - n
+  const sortedKey = lists.get(3, len)
+  const nh = sortInto(sortedKey, 1, wireKey, 1, n, true)
+  sortedKey[0] = nh
+  for (let i = 0; i < ns; i++) sortedKey[1 + nh + i] = wireKey[1 + n + i] ?? 0
+  const sortedLen = 1 + nh + ns
+  const s =
+    sortedExtLists.get(sortedKey, sortedLen) ??
+    sortedExtLists.set(sortedKey, sortedLen, extText(sortedKey, sortedLen, nh > 0))
+  // NOTE: as in the references, `_o` is also zeros when only SNI/ALPN were sent (`_ro` still
+  // lists them): emptiness is judged on the hashed list of `ja4`, not on the wire list.
+  return extLists.set(wireKey, len, { sorted: s, wire: extText(wireKey, len, nh > 0) })
 }
 
 /**
@@ -158,9 +227,8 @@ export function ja4(ch: ClientHello, transport: Ja4Transport): Ja4Result {
   const extList = ch.extensions
   const sigList = ch.signatureAlgorithms
   const ciphers = lists.get(0, suites.length)
-  const sorted = lists.get(1, Math.max(suites.length, extList.length))
-  const exts = lists.get(2, extList.length)
-  const sigs = lists.get(3, sigList.length)
+  // Extension key: [count, extensions..., signature algorithms...] (see extText).
+  const extKey = lists.get(2, 1 + extList.length + sigList.length)
   let nc = 0
   for (const c of suites) if (!isGrease(c)) ciphers[nc++] = c
   let ne = 0
@@ -168,11 +236,12 @@ export function ja4(ch: ClientHello, transport: Ja4Transport): Ja4Result {
   for (const e of extList) {
     const t = e.type
     if (isGrease(t)) continue
-    exts[ne++] = t
+    extKey[1 + ne++] = t
     if (t === EXT_SNI) hasSni = true
   }
+  extKey[0] = ne
   let ns = 0
-  for (const v of sigList) if (!isGrease(v)) sigs[ns++] = v
+  for (const v of sigList) if (!isGrease(v)) extKey[1 + ne + ns++] = v
 
   const a =
     transport +
@@ -181,46 +250,12 @@ export function ja4(ch: ClientHello, transport: Ja4Transport): Ja4Result {
     count2(nc) +
     count2(ne) +
     ja4Alpn(ch.alpn[0])
-
-  // All four lists go into one buffer and come out as one flat string, then slices of it.
-  const sb = scratch.reset()
-  sb.hexList(ciphers, nc)
-  const e1 = sb.length
-  // Fixed-width lower-case hex sorts like the numbers, so sort the numbers.
-  sb.hexList(sorted, sortInto(sorted, ciphers, nc, false))
-  const e2 = sb.length
-  sb.hexList(exts, ne)
-  if (ns > 0) sb.char(UNDERSCORE).hexList(sigs, ns)
-  const e3 = sb.length
-  const nh = sortInto(sorted, exts, ne, true)
-  sb.hexList(sorted, nh)
-  if (ns > 0) sb.char(UNDERSCORE).hexList(sigs, ns)
-  let cipherWire: string, cipherSorted: string, extWire: string, extSorted: string
-  if (sb.length <= MAX_SHARED_DECODE_CHARS) {
-    const all = sb.toString()
-    cipherWire = all.slice(0, e1)
-    cipherSorted = all.slice(e1, e2)
-    extWire = all.slice(e2, e3)
-    extSorted = all.slice(e3)
-  } else {
-    // NOTE: a slice keeps its parent string alive (memo keys included), so huge lists are
-    // decoded one by one.
-    cipherWire = sb.toString(0, e1)
-    cipherSorted = sb.toString(e1, e2)
-    extWire = sb.toString(e2, e3)
-    extSorted = sb.toString(e3)
-  }
-
-  const b = nc > 0 ? hash12(cipherSorted) : EMPTY_HASH12
-  const c = nh > 0 ? hash12(extSorted) : EMPTY_HASH12
-  const bo = nc > 0 ? hash12(cipherWire) : EMPTY_HASH12
-  // NOTE: as in the references, `_o` is also zeros when only SNI/ALPN were sent (`_ro` still
-  // lists them): emptiness is judged on the hashed list of `ja4`, not on the wire list.
-  const co = nh > 0 ? hash12(extWire) : EMPTY_HASH12
+  const c = cipherParts(ciphers, nc)
+  const e = extParts(extKey, 1 + ne + ns)
   return {
-    ja4: a + '_' + b + '_' + c,
-    ja4_r: a + '_' + cipherSorted + '_' + extSorted,
-    ja4_o: a + '_' + bo + '_' + co,
-    ja4_ro: a + '_' + cipherWire + '_' + extWire,
+    ja4: a + '_' + c.sorted.digest + '_' + e.sorted.digest,
+    ja4_r: a + '_' + c.sorted.text + '_' + e.sorted.text,
+    ja4_o: a + '_' + c.wire.digest + '_' + e.wire.digest,
+    ja4_ro: a + '_' + c.wire.text + '_' + e.wire.text,
   }
 }

@@ -10,9 +10,12 @@ import { isGrease } from '../../protocols/tls/registry.ts'
 import type { ServerHello } from '../../protocols/tls/types.ts'
 import { EMPTY_HASH12, hash12 } from '../hash.ts'
 import { AsciiBuilder } from '../ascii.ts'
+import { KeyBuilder, ListCache } from '../list-cache.ts'
 import { count2, ja4Alpn, ja4VersionCode, type Ja4Transport } from '../ja4.ts'
 
 const scratch = new AsciiBuilder()
+const key = new KeyBuilder()
+const extCache = new ListCache()
 
 export interface Ja4sResult {
   ja4s: string
@@ -25,12 +28,16 @@ export interface Ja4sResult {
  */
 export function ja4s(sh: ServerHello, transport: Ja4Transport): Ja4sResult {
   // Servers do not send GREASE; drop it anyway, as the FoxIO Wireshark plugin does.
-  const exts: number[] = []
-  for (const e of sh.extensions) if (!isGrease(e.type)) exts.push(e.type)
+  const k = key.reset()
+  for (const e of sh.extensions) if (!isGrease(e.type)) k.push(e.type)
+  const n = k.length
+  let c = extCache.get(k.values, n)
+  if (c === undefined) {
+    const list = scratch.reset().hexList(k.values, n).toString()
+    c = extCache.set(k.values, n, { text: list, digest: n > 0 ? hash12(list) : EMPTY_HASH12 })
+  }
   const version = sh.selectedVersion ?? sh.legacyVersion
-  const a = transport + ja4VersionCode(version) + count2(exts.length) + ja4Alpn(sh.alpn)
-  const b = hex4(sh.cipherSuite)
-  const list = scratch.reset().hexList(exts, exts.length).toString()
-  const c = exts.length > 0 ? hash12(list) : EMPTY_HASH12
-  return { ja4s: a + '_' + b + '_' + c, ja4s_r: a + '_' + b + '_' + list }
+  const ab =
+    transport + ja4VersionCode(version) + count2(n) + ja4Alpn(sh.alpn) + '_' + hex4(sh.cipherSuite)
+  return { ja4s: ab + '_' + c.digest, ja4s_r: ab + '_' + c.text }
 }

@@ -2,7 +2,8 @@
  * @module protocols/link/decode
  * Decodes a captured frame down to its innermost TCP/UDP header: link layers, VLAN/MPLS/PPPoE,
  * IPv4/IPv6 (with extension headers and fragment reassembly) and tunnels (GRE, ERSPAN, IP-in-IP,
- * VXLAN, Geneve, GTP-U). Works on views of the record; allocates only the result objects.
+ * VXLAN, Geneve, GTP-U). Works on views of the record and reuses its result objects, so a plain
+ * TCP packet costs one allocation (the payload view).
  */
 import {
   IP_FRAGMENT_TIMEOUT_US,
@@ -11,9 +12,10 @@ import {
   MAX_IPV6_EXT_HEADERS,
 } from '../limits.ts'
 import { LinkType } from '../pcap/types.ts'
+import { CapturedPacket } from '../pcap/reader.ts'
 import type { PacketRecord } from '../pcap/types.ts'
 import { FragmentTable } from './fragments.ts'
-import type { DecodeOutcome, LinkAnomaly } from './types.ts'
+import type { DecodeOutcome, DecodedPacket, LinkAnomaly, TcpHeader } from './types.ts'
 
 // IEEE 802 EtherTypes (https://www.iana.org/assignments/ieee-802-numbers).
 const ETH_IPV4 = 0x0800
@@ -50,6 +52,13 @@ const UDP_GTPU = 2152
 
 /** Shared by every TCP header without options (read-only by contract: views are not kept). */
 const NO_OPTIONS = new Uint8Array(0)
+/** Shared by every packet without payload. */
+const NO_PAYLOAD = new Uint8Array(0)
+/**
+ * Shared by every outcome without anomalies (read-only by contract). Not frozen: iterating a
+ * frozen array is several times slower in V8.
+ */
+const NO_ANOMALIES: LinkAnomaly[] = []
 
 /** ARPHRD_NETLINK: SLL frames carrying netlink messages, whose protocol field is no EtherType. */
 const ARPHRD_NETLINK = 824
@@ -71,21 +80,68 @@ function u32(b: Uint8Array, o: number): number {
   )
 }
 
+/** The decoder's reused TCP header: the options view is made only when asked for. */
+class ReusedTcpHeader implements TcpHeader {
+  seq = 0
+  ack = 0
+  flags = 0
+  window = 0
+  #bytes: Uint8Array = NO_OPTIONS
+  #start = 0
+  #end = 0
+
+  get options(): Uint8Array {
+    return this.#end > this.#start ? this.#bytes.subarray(this.#start, this.#end) : NO_OPTIONS
+  }
+
+  setOptions(bytes: Uint8Array, start: number, end: number): void {
+    this.#bytes = bytes
+    this.#start = start
+    this.#end = end
+  }
+}
+
 /**
  * Stateful only for IP fragment reassembly; everything else is per call.
  *
- * NOTE: the `DecodedPacket` returned holds views into the record (or into a reassembled
- * datagram); they are valid only until the next call, so consumers copy what they keep.
+ * NOTE: a `packet` outcome, its `DecodedPacket` and the views it holds (into the record, a
+ * reassembled datagram or the decoder's own address buffers) are reused: they are valid only
+ * until the next call, so consumers copy what they keep. Outcomes' `anomalies` are read-only.
  */
 export class PacketDecoder {
   private readonly fragments: FragmentTable
   // Per-call state, reset by `decode` (fields rather than a context object: no allocation).
-  private anomalies: LinkAnomaly[] = []
+  private anomalies: LinkAnomaly[] = NO_ANOMALIES
   private ttl = -1
   private tunnelled = false
   private depth = 0
   private snapCut = false
   private tsUs = 0
+
+  // Reused results (see the class note). Addresses are copied into fixed buffers: cheaper than
+  // two views per packet.
+  private readonly src4 = new Uint8Array(4)
+  private readonly dst4 = new Uint8Array(4)
+  private readonly src6 = new Uint8Array(16)
+  private readonly dst6 = new Uint8Array(16)
+  private readonly tcpHeader = new ReusedTcpHeader()
+  private readonly pkt: DecodedPacket = {
+    ipVersion: 4,
+    srcIp: this.src4,
+    dstIp: this.dst4,
+    ttl: 0,
+    protocol: 0,
+    srcPort: 0,
+    dstPort: 0,
+    tcp: undefined,
+    payload: NO_PAYLOAD,
+    tunnelled: false,
+  }
+  private readonly packetOut: Extract<DecodeOutcome, { kind: 'packet' }> = {
+    kind: 'packet',
+    packet: this.pkt,
+    anomalies: NO_ANOMALIES,
+  }
 
   constructor(opts: PacketDecoderOptions = {}) {
     this.fragments = new FragmentTable(
@@ -101,35 +157,56 @@ export class PacketDecoder {
 
   /** Decodes one record. Never throws. */
   decode(rec: PacketRecord): DecodeOutcome {
-    this.anomalies = []
+    this.anomalies = NO_ANOMALIES
     this.ttl = -1
     this.tunnelled = false
     this.depth = 0
-    this.snapCut = rec.data.length < rec.origLen
     this.tsUs = rec.tsUs
-    const b = rec.data
-    const end = b.length
+    // A reader's record is read in place (no view of it is made).
+    let b: Uint8Array
+    let off: number
+    let end: number
+    if (rec instanceof CapturedPacket) {
+      b = rec.bytes
+      off = rec.start
+      end = rec.end
+    } else {
+      b = rec.data
+      off = 0
+      end = b.length
+    }
+    this.snapCut = end - off < rec.origLen
     switch (rec.linkType) {
       case LinkType.ETHERNET:
-        return this.ethernet(b, 0, end)
+        return this.ethernet(b, off, end)
       case LinkType.RAW:
-        return this.ipByNibble(b, 0, end)
+        return this.ipByNibble(b, off, end)
       case LinkType.IPV4:
-        return this.ipv4(b, 0, end)
+        return this.ipv4(b, off, end)
       case LinkType.IPV6:
-        return this.ipv6(b, 0, end)
+        return this.ipv6(b, off, end)
       case LinkType.LINUX_SLL:
-        return this.sll(b, end)
+        return this.sll(b, off, end)
       case LinkType.LINUX_SLL2:
-        return this.sll2(b, end)
+        return this.sll2(b, off, end)
       case LinkType.NULL:
-        return this.loopback(b, end, false)
+        return this.loopback(b, off, end, false)
       case LinkType.LOOP:
-        return this.loopback(b, end, true)
+        return this.loopback(b, off, end, true)
       default:
-        this.anomalies.push('link.unsupported_linktype')
+        this.anomaly('link.unsupported_linktype')
         return this.ignored()
     }
+  }
+
+  /** The call's anomaly list, allocated on first use (most packets have none). */
+  private ownAnomalies(): LinkAnomaly[] {
+    if (this.anomalies === NO_ANOMALIES) this.anomalies = []
+    return this.anomalies
+  }
+
+  private anomaly(a: LinkAnomaly): void {
+    this.ownAnomalies().push(a)
   }
 
   private ignored(): DecodeOutcome {
@@ -137,7 +214,7 @@ export class PacketDecoder {
   }
 
   private error(a: LinkAnomaly): DecodeOutcome {
-    this.anomalies.push(a)
+    this.anomaly(a)
     return { kind: 'error', anomalies: this.anomalies }
   }
 
@@ -157,17 +234,17 @@ export class PacketDecoder {
   }
 
   /** Linux cooked capture v1 (LINKTYPE_LINUX_SLL): protocol at offset 14 of a 16-byte header. */
-  private sll(b: Uint8Array, end: number): DecodeOutcome {
-    if (end < 16) return this.error('link.truncated')
-    if (u16(b, 2) === ARPHRD_NETLINK) return this.ignored()
-    return this.etherType(u16(b, 14), b, 16, end)
+  private sll(b: Uint8Array, off: number, end: number): DecodeOutcome {
+    if (end - off < 16) return this.error('link.truncated')
+    if (u16(b, off + 2) === ARPHRD_NETLINK) return this.ignored()
+    return this.etherType(u16(b, off + 14), b, off + 16, end)
   }
 
   /** Linux cooked capture v2 (LINKTYPE_LINUX_SLL2): protocol first, 20-byte header. */
-  private sll2(b: Uint8Array, end: number): DecodeOutcome {
-    if (end < 20) return this.error('link.truncated')
-    if (u16(b, 8) === ARPHRD_NETLINK) return this.ignored()
-    return this.etherType(u16(b, 0), b, 20, end)
+  private sll2(b: Uint8Array, off: number, end: number): DecodeOutcome {
+    if (end - off < 20) return this.error('link.truncated')
+    if (u16(b, off + 8) === ARPHRD_NETLINK) return this.ignored()
+    return this.etherType(u16(b, off), b, off + 20, end)
   }
 
   /**
@@ -175,16 +252,20 @@ export class PacketDecoder {
    * the same in network order. AF_INET is 2 everywhere; AF_INET6 is 24 (NetBSD, OpenBSD),
    * 28 (FreeBSD) or 30 (Darwin).
    */
-  private loopback(b: Uint8Array, end: number, networkOrder: boolean): DecodeOutcome {
-    if (end < 4) return this.error('link.truncated')
+  private loopback(b: Uint8Array, off: number, end: number, networkOrder: boolean): DecodeOutcome {
+    if (end - off < 4) return this.error('link.truncated')
     let family = networkOrder
-      ? u32(b, 0)
-      : ((b[0] ?? 0) | ((b[1] ?? 0) << 8) | ((b[2] ?? 0) << 16) | ((b[3] ?? 0) << 24)) >>> 0
+      ? u32(b, off)
+      : ((b[off] ?? 0) |
+          ((b[off + 1] ?? 0) << 8) |
+          ((b[off + 2] ?? 0) << 16) |
+          ((b[off + 3] ?? 0) << 24)) >>>
+        0
     // HACK: the writer's byte order is unknown; a family never uses the upper 16 bits, so if
     // they are set the header was written big-endian.
-    if (!networkOrder && (family & 0xffff0000) !== 0) family = u32(b, 0)
-    if (family === 2) return this.ipv4(b, 4, end)
-    if (family === 24 || family === 28 || family === 30) return this.ipv6(b, 4, end)
+    if (!networkOrder && (family & 0xffff0000) !== 0) family = u32(b, off)
+    if (family === 2) return this.ipv4(b, off + 4, end)
+    if (family === 24 || family === 28 || family === 30) return this.ipv6(b, off + 4, end)
     return this.ignored()
   }
 
@@ -270,15 +351,17 @@ export class PacketDecoder {
     else ipEnd = off + total
     let cut = false
     if (ipEnd > end) {
-      if (!this.snapCut) this.anomalies.push('ip.truncated')
+      if (!this.snapCut) this.anomaly('ip.truncated')
       ipEnd = end
       cut = true
     }
     // Total length also trims Ethernet padding and trailers (ipEnd < end).
     if (this.ttl < 0) this.ttl = b[off + 8] ?? 0
     const proto = b[off + 9] ?? 0
-    const src = b.subarray(off + 12, off + 16)
-    const dst = b.subarray(off + 16, off + 20)
+    // NOTE: an inner header of a tunnel overwrites the outer addresses; only the innermost are
+    // ever returned.
+    const src = copy4(this.src4, b, off + 12)
+    const dst = copy4(this.dst4, b, off + 16)
     // RFC 791: flags (reserved, DF, MF) and a 13-bit fragment offset in 8-byte units.
     const frag = u16(b, off + 6)
     if ((frag & 0x3fff) !== 0) {
@@ -299,13 +382,13 @@ export class PacketDecoder {
     let ipEnd = plen === 0 ? end : off + 40 + plen
     let cut = false
     if (ipEnd > end) {
-      if (!this.snapCut) this.anomalies.push('ip.truncated')
+      if (!this.snapCut) this.anomaly('ip.truncated')
       ipEnd = end
       cut = true
     }
     if (this.ttl < 0) this.ttl = b[off + 7] ?? 0
-    const src = b.subarray(off + 8, off + 24)
-    const dst = b.subarray(off + 24, off + 40)
+    const src = copyInto(this.src6, b, off + 8)
+    const dst = copyInto(this.dst6, b, off + 24)
     let next = b[off + 6] ?? 0
     let p = off + 40
     for (let n = 0; ; n++) {
@@ -359,8 +442,9 @@ export class PacketDecoder {
     off: number,
     end: number,
   ): DecodeOutcome {
-    const r = this.fragments.add(key, this.tsUs, offset, more, b.subarray(off, end), this.anomalies)
-    if (r === 'held') return { kind: 'fragment_held', anomalies: this.anomalies }
+    const anomalies = this.ownAnomalies()
+    const r = this.fragments.add(key, this.tsUs, offset, more, b.subarray(off, end), anomalies)
+    if (r === 'held') return { kind: 'fragment_held', anomalies }
     if (r === 'dropped') return this.ignored()
     return this.transport(version, src, dst, proto, r, 0, r.length)
   }
@@ -406,29 +490,52 @@ export class PacketDecoder {
     if (end - off < 20) return this.error('tcp.bad_header')
     const dataOff = ((b[off + 12] ?? 0) >> 4) * 4
     if (dataOff < 20 || off + dataOff > end) return this.error('tcp.bad_header')
-    return {
-      kind: 'packet',
-      anomalies: this.anomalies,
-      packet: {
-        ipVersion: version,
-        srcIp: src,
-        dstIp: dst,
-        ttl: this.ttl,
-        protocol: IPPROTO_TCP,
-        srcPort: u16(b, off),
-        dstPort: u16(b, off + 2),
-        tcp: {
-          seq: u32(b, off + 4),
-          ack: u32(b, off + 8),
-          // NS (RFC 3540, now reserved) is the low bit of byte 12.
-          flags: (((b[off + 12] ?? 0) & 1) << 8) | (b[off + 13] ?? 0),
-          window: u16(b, off + 14),
-          options: dataOff === 20 ? NO_OPTIONS : b.subarray(off + 20, off + dataOff),
-        },
-        payload: b.subarray(off + dataOff, end),
-        tunnelled: this.tunnelled,
-      },
-    }
+    const t = this.tcpHeader
+    t.seq = u32(b, off + 4)
+    t.ack = u32(b, off + 8)
+    // NS (RFC 3540, now reserved) is the low bit of byte 12.
+    t.flags = (((b[off + 12] ?? 0) & 1) << 8) | (b[off + 13] ?? 0)
+    t.window = u16(b, off + 14)
+    t.setOptions(b, off + 20, off + dataOff)
+    return this.packet(
+      version,
+      src,
+      dst,
+      IPPROTO_TCP,
+      u16(b, off),
+      u16(b, off + 2),
+      t,
+      b,
+      off + dataOff,
+      end,
+    )
+  }
+
+  private packet(
+    version: 4 | 6,
+    src: Uint8Array,
+    dst: Uint8Array,
+    protocol: number,
+    srcPort: number,
+    dstPort: number,
+    tcp: TcpHeader | undefined,
+    b: Uint8Array,
+    from: number,
+    to: number,
+  ): DecodeOutcome {
+    const p = this.pkt
+    p.ipVersion = version
+    p.srcIp = src
+    p.dstIp = dst
+    p.ttl = this.ttl
+    p.protocol = protocol
+    p.srcPort = srcPort
+    p.dstPort = dstPort
+    p.tcp = tcp
+    p.payload = from < to ? b.subarray(from, to) : NO_PAYLOAD
+    p.tunnelled = this.tunnelled
+    this.packetOut.anomalies = this.anomalies
+    return this.packetOut
   }
 
   /** RFC 768. UDP tunnels are recognised by their well-known port and a plausible header. */
@@ -447,7 +554,7 @@ export class PacketDecoder {
     if (len !== 0) {
       if (len < 8) return this.error('udp.bad_header')
       if (off + len <= end) udpEnd = off + len
-      else if (!this.snapCut) this.anomalies.push('udp.bad_header')
+      else if (!this.snapCut) this.anomaly('udp.bad_header')
     }
     const srcPort = u16(b, off)
     const dstPort = u16(b, off + 2)
@@ -463,22 +570,7 @@ export class PacketDecoder {
         if (other !== undefined) return other
       }
     }
-    return {
-      kind: 'packet',
-      anomalies: this.anomalies,
-      packet: {
-        ipVersion: version,
-        srcIp: src,
-        dstIp: dst,
-        ttl: this.ttl,
-        protocol: IPPROTO_UDP,
-        srcPort,
-        dstPort,
-        tcp: undefined,
-        payload: b.subarray(p, udpEnd),
-        tunnelled: this.tunnelled,
-      },
-    }
+    return this.packet(version, src, dst, IPPROTO_UDP, srcPort, dstPort, undefined, b, p, udpEnd)
   }
 
   // ---- tunnels -------------------------------------------------------------------------------
@@ -584,6 +676,21 @@ export class PacketDecoder {
 
 function isTunnelPort(port: number): boolean {
   return port === UDP_VXLAN || port === UDP_GENEVE || port === UDP_GTPU
+}
+
+/** Copies the 4 bytes of `b` at `off` into `dst` (an IPv4 address buffer); returns `dst`. */
+function copy4(dst: Uint8Array, b: Uint8Array, off: number): Uint8Array {
+  dst[0] = b[off] ?? 0
+  dst[1] = b[off + 1] ?? 0
+  dst[2] = b[off + 2] ?? 0
+  dst[3] = b[off + 3] ?? 0
+  return dst
+}
+
+/** Copies `dst.length` bytes of `b` from `off` into `dst` (an address buffer); returns `dst`. */
+function copyInto(dst: Uint8Array, b: Uint8Array, off: number): Uint8Array {
+  for (let i = 0; i < dst.length; i++) dst[i] = b[off + i] ?? 0
+  return dst
 }
 
 function latin1(b: Uint8Array): string {

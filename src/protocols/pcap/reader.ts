@@ -75,6 +75,27 @@ interface Interface {
   tsOffsetUs: number
 }
 
+const EMPTY = new Uint8Array(0)
+
+/**
+ * The record a `CaptureReader` hands to its callback: one object, reused for every packet. The
+ * packet is `bytes[start .. end)`, a range of the input chunk (or of the reader's stash), so
+ * consumers that read in place (the link decoder) need no view; `data` makes one when asked.
+ */
+export class CapturedPacket implements PacketRecord {
+  tsUs = 0
+  linkType = 0
+  interfaceId = 0
+  origLen = 0
+  bytes: Uint8Array = EMPTY
+  start = 0
+  end = 0
+
+  get data(): Uint8Array {
+    return this.bytes.subarray(this.start, this.end)
+  }
+}
+
 /**
  * Streaming capture reader.
  *
@@ -101,6 +122,8 @@ export class CaptureReader {
   /** Absolute input offset of the next unit to parse. */
   private abs = 0
   private ended = false
+  /** Handed to every `onPacket` call (valid only during the call, see the constructor). */
+  private readonly record = new CapturedPacket()
   private readonly stats: CaptureSummary = {
     format: undefined,
     packets: 0,
@@ -111,8 +134,8 @@ export class CaptureReader {
   }
 
   /**
-   * @param onPacket called once per packet, synchronously from `push`. The record and its `data`
-   *   view are only valid during the call: copy what you keep.
+   * @param onPacket called once per packet, synchronously from `push`. The record (one object,
+   *   reused) and its `data` view are only valid during the call: copy what you keep.
    */
   constructor(private readonly onPacket: (p: PacketRecord) => void) {}
 
@@ -284,13 +307,9 @@ export class CaptureReader {
     const sec = view.getUint32(off, le)
     const frac = view.getUint32(off + 4, le)
     const start = off + PCAP_RECORD_HEADER_BYTES
-    this.deliver({
-      tsUs: sec * 1_000_000 + (this.nanos ? Math.floor(frac / 1000) : frac),
-      linkType: this.pcapLinkType,
-      interfaceId: 0,
-      data: buf.subarray(start, start + capLen),
-      origLen: view.getUint32(off + 12, le),
-    })
+    const tsUs = sec * 1_000_000 + (this.nanos ? Math.floor(frac / 1000) : frac)
+    const origLen = view.getUint32(off + 12, le)
+    this.deliver(tsUs, this.pcapLinkType, 0, buf, start, start + capLen, origLen)
     return total
   }
 
@@ -401,13 +420,8 @@ export class CaptureReader {
       return
     }
     const start = off + dataOff
-    this.deliver({
-      tsUs: toMicros(iface, view.getUint32(tsOff, le), view.getUint32(tsOff + 4, le)),
-      linkType: iface.linkType,
-      interfaceId: ifaceId,
-      data: buf.subarray(start, start + capLen),
-      origLen,
-    })
+    const tsUs = toMicros(iface, view.getUint32(tsOff, le), view.getUint32(tsOff + 4, le))
+    this.deliver(tsUs, iface.linkType, ifaceId, buf, start, start + capLen, origLen)
   }
 
   /** §4.4 Simple Packet Block: interface 0, no timestamp, captured length implied. */
@@ -425,13 +439,7 @@ export class CaptureReader {
       return
     }
     const start = off + 12
-    this.deliver({
-      tsUs: this.lastTsUs,
-      linkType: iface.linkType,
-      interfaceId: 0,
-      data: buf.subarray(start, start + capLen),
-      origLen,
-    })
+    this.deliver(this.lastTsUs, iface.linkType, 0, buf, start, start + capLen, origLen)
   }
 
   /** §4.2 Interface Description Block. */
@@ -469,10 +477,27 @@ export class CaptureReader {
     this.interfaces.push(iface)
   }
 
-  private deliver(p: PacketRecord): void {
+  /** Hands `buf[start .. end)` to the callback as the reused record. */
+  private deliver(
+    tsUs: number,
+    linkType: number,
+    interfaceId: number,
+    buf: Uint8Array,
+    start: number,
+    end: number,
+    origLen: number,
+  ): void {
     this.stats.packets++
-    this.stats.bytes += p.data.length
-    this.lastTsUs = p.tsUs
+    this.stats.bytes += end - start
+    this.lastTsUs = tsUs
+    const p = this.record
+    p.tsUs = tsUs
+    p.linkType = linkType
+    p.interfaceId = interfaceId
+    p.origLen = origLen
+    p.bytes = buf
+    p.start = start
+    p.end = end
     this.onPacket(p)
   }
 

@@ -7,15 +7,16 @@
 import { ByteReader, parseWith, type ParseResult } from '../../bytes/reader.ts'
 import {
   ExtensionType,
-  decodeAlpn,
-  decodeEcPointFormats,
-  decodeSignatureAlgorithms,
-  decodeSni,
-  decodeSupportedGroups,
-  decodeSupportedVersions,
+  alpnAt,
+  ecPointFormatsAt,
   readExtensionBlock,
+  signatureAlgorithmsAt,
+  sniAt,
+  supportedGroupsAt,
+  supportedVersionsAt,
+  type WireExtension,
 } from './extensions.ts'
-import type { ClientHello, TlsAnomaly, TlsExtension } from './types.ts'
+import type { ClientHello, TlsAnomaly } from './types.ts'
 
 export interface HelloParseOptions {
   /** The body is a DTLS hello (a cookie follows the session id in a ClientHello). */
@@ -59,7 +60,7 @@ function readClientHello(r: ByteReader, dtls: boolean): ClientHello {
   const compressionMethods: number[] = []
   while (!comp.atEnd) compressionMethods.push(comp.u8())
   // RFC 5246 §7.4.1.2: the extensions block may be absent altogether (SSL 3.0, old TLS).
-  const extensions: TlsExtension[] = r.atEnd ? [] : readExtensionBlock(r, anomalies)
+  const extensions: WireExtension[] = r.atEnd ? [] : readExtensionBlock(r, anomalies)
   if (!r.atEnd) anomalies.push('tls.trailing_bytes')
 
   const hello: ClientHello = {
@@ -79,35 +80,40 @@ function readClientHello(r: ByteReader, dtls: boolean): ClientHello {
     bodyLength: r.end - r.start,
     anomalies,
   }
-  decodeClientExtensions(hello, anomalies)
+  decodeClientExtensions(hello, extensions, anomalies)
   return hello
 }
 
 /** Fills the decoded fields from the first extension of each type. */
-function decodeClientExtensions(h: ClientHello, anomalies: TlsAnomaly[]): void {
+function decodeClientExtensions(
+  h: ClientHello,
+  extensions: readonly WireExtension[],
+  anomalies: TlsAnomaly[],
+): void {
   let done = 0
-  for (const e of h.extensions) {
+  for (const e of extensions) {
     const bit = decodedBit(e.type)
     if (bit === 0 || (done & bit) !== 0) continue
     done |= bit
+    const { bytes, start, end } = e
     switch (e.type) {
       case ExtensionType.ServerName:
-        h.sni = decodeSni(e.data, anomalies)
+        h.sni = sniAt(bytes, start, end, anomalies)
         break
       case ExtensionType.Alpn:
-        h.alpn = decodeAlpn(e.data, anomalies)
+        h.alpn = alpnAt(bytes, start, end, anomalies)
         break
       case ExtensionType.SupportedVersions:
-        h.supportedVersions = decodeSupportedVersions(e.data, anomalies)
+        h.supportedVersions = supportedVersionsAt(bytes, start, end, anomalies)
         break
       case ExtensionType.SupportedGroups:
-        h.supportedGroups = decodeSupportedGroups(e.data, anomalies)
+        h.supportedGroups = supportedGroupsAt(bytes, start, end, anomalies)
         break
       case ExtensionType.EcPointFormats:
-        h.ecPointFormats = decodeEcPointFormats(e.data, anomalies)
+        h.ecPointFormats = ecPointFormatsAt(bytes, start, end, anomalies)
         break
       case ExtensionType.SignatureAlgorithms:
-        h.signatureAlgorithms = decodeSignatureAlgorithms(e.data, anomalies)
+        h.signatureAlgorithms = signatureAlgorithmsAt(bytes, start, end, anomalies)
         break
     }
   }

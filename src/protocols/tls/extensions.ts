@@ -24,19 +24,38 @@ export const ExtensionType = {
 const seen = new Uint8Array(0x10000)
 
 /**
+ * An extension as read from a hello: `bytes[start .. end)` is its body. The `data` view is made
+ * when asked for, since most extensions are only counted, never read.
+ */
+export class WireExtension implements TlsExtension {
+  constructor(
+    readonly type: number,
+    readonly bytes: Uint8Array,
+    readonly start: number,
+    readonly end: number,
+  ) {}
+
+  get data(): Uint8Array {
+    return this.bytes.subarray(this.start, this.end)
+  }
+}
+
+/**
  * Reads `Extension extensions<0..2^16-1>` (RFC 8446 §4.2) from `r`, in wire order, GREASE kept.
  * Throws the reader's Truncated signal when the block or an entry overruns: the caller's
  * `parseWith` turns that into a failed hello.
  */
-export function readExtensionBlock(r: ByteReader, anomalies: TlsAnomaly[]): TlsExtension[] {
+export function readExtensionBlock(r: ByteReader, anomalies: TlsAnomaly[]): WireExtension[] {
   const block = r.vec16()
-  const out: TlsExtension[] = []
+  const out: WireExtension[] = []
   let duplicate = false
   try {
     while (!block.atEnd) {
       // RFC 8446 §4.2: ExtensionType extension_type; opaque extension_data<0..2^16-1>.
       const type = block.u16()
-      const data = block.bytes(block.u16())
+      const len = block.u16()
+      const start = block.pos
+      block.skip(len)
       if (out.length >= MAX_EXTENSIONS) {
         addAnomaly(anomalies, 'tls.too_many_extensions')
         continue
@@ -44,7 +63,7 @@ export function readExtensionBlock(r: ByteReader, anomalies: TlsAnomaly[]): TlsE
       // RFC 8446 §4.2: there MUST NOT be more than one extension of the same type in a block.
       if (seen[type] === 1) duplicate = true
       seen[type] = 1
-      out.push({ type, data })
+      out.push(new WireExtension(type, block.buf, start, start + len))
     }
   } finally {
     for (const e of out) seen[e.type] = 0
@@ -62,52 +81,96 @@ function u16(b: Uint8Array, p: number): number {
 }
 
 /**
- * A `T list<..>` of fixed-size items behind a 1- or 2-byte length. A length that disagrees with
- * the extension body, or a partial item, is an anomaly; the whole items that are there are kept.
+ * A `T list<..>` of fixed-size items behind a 1- or 2-byte length, in `d[start .. end)`. A length
+ * that disagrees with the extension body, or a partial item, is an anomaly; the whole items that
+ * are there are kept.
  */
 function decodeList(
-  data: Uint8Array,
+  d: Uint8Array,
+  start: number,
+  end: number,
   lenBytes: 1 | 2,
   itemBytes: 1 | 2,
   bad: TlsAnomaly,
   anomalies: TlsAnomaly[],
 ): number[] {
   const out: number[] = []
-  if (data.length < lenBytes) {
+  if (end - start < lenBytes) {
     addAnomaly(anomalies, bad)
     return out
   }
-  const declared = lenBytes === 1 ? (data[0] ?? 0) : u16(data, 0)
-  const avail = data.length - lenBytes
+  const declared = lenBytes === 1 ? (d[start] ?? 0) : u16(d, start)
+  const avail = end - start - lenBytes
   let n = declared
   if (declared !== avail || declared % itemBytes !== 0 || declared === 0) {
     addAnomaly(anomalies, bad)
     n = Math.min(declared, avail)
   }
-  const end = lenBytes + n - (n % itemBytes)
-  if (itemBytes === 1) for (let p = lenBytes; p < end; p++) out.push(data[p] ?? 0)
-  else for (let p = lenBytes; p < end; p += 2) out.push(u16(data, p))
+  const from = start + lenBytes
+  const to = from + n - (n % itemBytes)
+  if (itemBytes === 1) for (let p = from; p < to; p++) out.push(d[p] ?? 0)
+  else for (let p = from; p < to; p += 2) out.push(u16(d, p))
   return out
 }
 
 /** RFC 8446 §4.2.7: `NamedGroup named_group_list<2..2^16-1>`. */
 export function decodeSupportedGroups(data: Uint8Array, anomalies: TlsAnomaly[]): number[] {
-  return decodeList(data, 2, 2, 'tls.supported_groups_malformed', anomalies)
+  return supportedGroupsAt(data, 0, data.length, anomalies)
+}
+
+/** `decodeSupportedGroups` of `d[start .. end)`. */
+export function supportedGroupsAt(
+  d: Uint8Array,
+  start: number,
+  end: number,
+  anomalies: TlsAnomaly[],
+): number[] {
+  return decodeList(d, start, end, 2, 2, 'tls.supported_groups_malformed', anomalies)
 }
 
 /** RFC 8422 §5.1.2: `ECPointFormat ec_point_format_list<1..2^8-1>`. */
 export function decodeEcPointFormats(data: Uint8Array, anomalies: TlsAnomaly[]): number[] {
-  return decodeList(data, 1, 1, 'tls.ec_point_formats_malformed', anomalies)
+  return ecPointFormatsAt(data, 0, data.length, anomalies)
+}
+
+/** `decodeEcPointFormats` of `d[start .. end)`. */
+export function ecPointFormatsAt(
+  d: Uint8Array,
+  start: number,
+  end: number,
+  anomalies: TlsAnomaly[],
+): number[] {
+  return decodeList(d, start, end, 1, 1, 'tls.ec_point_formats_malformed', anomalies)
 }
 
 /** RFC 8446 §4.2.3: `SignatureScheme supported_signature_algorithms<2..2^16-2>`. */
 export function decodeSignatureAlgorithms(data: Uint8Array, anomalies: TlsAnomaly[]): number[] {
-  return decodeList(data, 2, 2, 'tls.signature_algorithms_malformed', anomalies)
+  return signatureAlgorithmsAt(data, 0, data.length, anomalies)
+}
+
+/** `decodeSignatureAlgorithms` of `d[start .. end)`. */
+export function signatureAlgorithmsAt(
+  d: Uint8Array,
+  start: number,
+  end: number,
+  anomalies: TlsAnomaly[],
+): number[] {
+  return decodeList(d, start, end, 2, 2, 'tls.signature_algorithms_malformed', anomalies)
 }
 
 /** RFC 8446 §4.2.1 (ClientHello form): `ProtocolVersion versions<2..254>`. */
 export function decodeSupportedVersions(data: Uint8Array, anomalies: TlsAnomaly[]): number[] {
-  const out = decodeList(data, 1, 2, 'tls.supported_versions_malformed', anomalies)
+  return supportedVersionsAt(data, 0, data.length, anomalies)
+}
+
+/** `decodeSupportedVersions` of `d[start .. end)`. */
+export function supportedVersionsAt(
+  d: Uint8Array,
+  start: number,
+  end: number,
+  anomalies: TlsAnomaly[],
+): number[] {
+  const out = decodeList(d, start, end, 1, 2, 'tls.supported_versions_malformed', anomalies)
   if (out.length > 0 && out.every(isGrease))
     addAnomaly(anomalies, 'tls.supported_versions_only_grease')
   return out
@@ -130,26 +193,36 @@ export function decodeSelectedVersion(
  * Names are raw byte views, in offer order; an empty name is kept (JA4 reads it as `00`).
  */
 export function decodeAlpn(data: Uint8Array, anomalies: TlsAnomaly[]): Uint8Array[] {
+  return alpnAt(data, 0, data.length, anomalies)
+}
+
+/** `decodeAlpn` of `d[start .. end)`. */
+export function alpnAt(
+  d: Uint8Array,
+  start: number,
+  bodyEnd: number,
+  anomalies: TlsAnomaly[],
+): Uint8Array[] {
   const out: Uint8Array[] = []
-  if (data.length < 2) {
+  if (bodyEnd - start < 2) {
     addAnomaly(anomalies, 'tls.alpn_malformed')
     return out
   }
-  const declared = u16(data, 0)
-  let end = 2 + declared
-  if (end !== data.length || declared === 0) {
+  const declared = u16(d, start)
+  let end = start + 2 + declared
+  if (end !== bodyEnd || declared === 0) {
     addAnomaly(anomalies, 'tls.alpn_malformed')
-    end = Math.min(end, data.length)
+    end = Math.min(end, bodyEnd)
   }
-  let p = 2
+  let p = start + 2
   while (p < end) {
-    const len = data[p] ?? 0
+    const len = d[p] ?? 0
     if (p + 1 + len > end) {
       addAnomaly(anomalies, 'tls.alpn_malformed')
       break
     }
     if (len === 0) addAnomaly(anomalies, 'tls.alpn_empty_protocol')
-    out.push(data.subarray(p + 1, p + 1 + len))
+    out.push(d.subarray(p + 1, p + 1 + len))
     p += 1 + len
   }
   return out
@@ -167,33 +240,48 @@ const MAX_HOSTNAME_CHARS = 253
  * it is still returned when printable ASCII, and dropped otherwise.
  */
 export function decodeSni(data: Uint8Array, anomalies: TlsAnomaly[]): string | undefined {
-  if (data.length < 2) {
+  return sniAt(data, 0, data.length, anomalies)
+}
+
+/** `decodeSni` of `d[start .. end)`. */
+export function sniAt(
+  d: Uint8Array,
+  start: number,
+  bodyEnd: number,
+  anomalies: TlsAnomaly[],
+): string | undefined {
+  if (bodyEnd - start < 2) {
     addAnomaly(anomalies, 'tls.sni_malformed')
     return undefined
   }
-  const declared = u16(data, 0)
-  let end = 2 + declared
-  if (end !== data.length || declared === 0) {
+  const declared = u16(d, start)
+  let end = start + 2 + declared
+  if (end !== bodyEnd || declared === 0) {
     addAnomaly(anomalies, 'tls.sni_malformed')
-    end = Math.min(end, data.length)
+    end = Math.min(end, bodyEnd)
   }
-  let p = 2
-  let name: Uint8Array | undefined
+  let p = start + 2
+  let nameStart = -1
+  let nameEnd = -1
   while (p < end) {
     if (p + 3 > end) {
       addAnomaly(anomalies, 'tls.sni_malformed')
       break
     }
-    const type = data[p] ?? 0
-    const len = u16(data, p + 1)
+    const type = d[p] ?? 0
+    const len = u16(d, p + 1)
     if (p + 3 + len > end) {
       addAnomaly(anomalies, 'tls.sni_malformed')
       break
     }
-    if (type === HOST_NAME && name === undefined) name = data.subarray(p + 3, p + 3 + len)
+    if (type === HOST_NAME && nameStart < 0) {
+      nameStart = p + 3
+      nameEnd = p + 3 + len
+    }
     p += 3 + len
   }
-  if (name === undefined) return undefined
+  if (nameStart < 0) return undefined
+  const name = d.subarray(nameStart, nameEnd)
   if (!isDnsName(name)) addAnomaly(anomalies, 'tls.sni_not_hostname')
   for (const b of name) if (b < 0x20 || b > 0x7e) return undefined
   return ascii.decode(name)

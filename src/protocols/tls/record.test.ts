@@ -98,3 +98,34 @@ test('start detection helpers', () => {
   assert.equal(looksLikeSslv2Hello(Uint8Array.of(0x80, 0x2e, 4, 0, 2), 0), false)
   assert.equal(looksLikeSslv2Hello(Uint8Array.of(0x16, 0x03, 1, 0, 2), 0), false)
 })
+
+test('pull form: the same records as push at every split point, nothing kept after discard', () => {
+  for (let i = 0; i <= three.length; i++) {
+    const f = new TlsRecordFramer()
+    const got: string[] = []
+    const frags: number[][] = []
+    for (const part of [three.subarray(0, i), three.subarray(i)]) {
+      f.begin(part)
+      while (f.next()) {
+        got.push(
+          `${f.recordType}/${f.recordVersion.toString(16)}/${f.fragmentEnd - f.fragmentStart}@${f.recordOffset}`,
+        )
+        frags.push([...f.recordBytes.subarray(f.fragmentStart, f.fragmentEnd)])
+      }
+      f.end()
+    }
+    assert.deepEqual(got, expected, `split ${i}`)
+    assert.deepEqual(frags[0], [1, 2, 3], `split ${i}`)
+  }
+  const f = new TlsRecordFramer()
+  f.begin(three.subarray(0, 10))
+  while (f.next());
+  // The first record (8 bytes) and 2 bytes of the second's 5-byte header.
+  assert.equal(f.needMore, 3)
+  f.discard()
+  assert.equal(f.buffered, 0)
+  f.begin(Uint8Array.of(99, 3, 3, 0, 1, 0))
+  assert.equal(f.next(), false)
+  assert.equal(f.pushError, 'tls.bad_content_type')
+  assert.equal(f.needMore, 0)
+})

@@ -112,9 +112,10 @@ export function looksLikeHandshakeStart(b: Uint8Array, p: number): boolean {
 /**
  * True if the handshake bytes at `p` start a plaintext ClientHello / ServerHello: type 1 or 2,
  * a 24-bit length a hello can have, and a 3.x `legacy_version` (RFC 8446 §4.1.2, §4.1.3).
+ * Reads nothing at or past `end`.
  */
-export function looksLikePlaintextHello(b: Uint8Array, p: number): boolean {
-  if (p + TLS_HANDSHAKE_HEADER_BYTES + 2 > b.length) return false
+export function looksLikePlaintextHello(b: Uint8Array, p: number, end = b.length): boolean {
+  if (p + TLS_HANDSHAKE_HEADER_BYTES + 2 > end) return false
   const type = b[p]
   if (type !== HandshakeType.ClientHello && type !== HandshakeType.ServerHello) return false
   const len = u24(b, p + 1)
@@ -146,6 +147,10 @@ const EMPTY = new Uint8Array(0)
 /**
  * Incremental record framer: `push` bytes in any chunking, get the complete records. It holds at
  * most one incomplete record (bounded by MAX_TLS_RECORD_BYTES) and never parses fragments.
+ *
+ * Besides `push`, a pull form frames without allocating: `begin(chunk)`, then `next()` until it
+ * returns false, each record read from the `record*` fields, then `end()` (or `discard()` when
+ * the caller stops reading the stream). The fields are valid only until the next call.
  */
 export class TlsRecordFramer {
   private buf: Uint8Array = EMPTY
@@ -153,6 +158,26 @@ export class TlsRecordFramer {
   /** Offset of `buf[0]` in the pushed stream. */
   private base = 0
   private failed: TlsAnomaly | undefined
+
+  /** ContentType of the record `next()` framed. */
+  recordType = 0
+  recordVersion = 0
+  /** The record's fragment is `recordBytes[fragmentStart .. fragmentEnd)`. */
+  recordBytes: Uint8Array = EMPTY
+  fragmentStart = 0
+  fragmentEnd = 0
+  /** Offset of the record header in the bytes pushed to the framer. */
+  recordOffset = 0
+  /** After `next()` returned false: bytes still missing for the next record (0 on error). */
+  needMore = 0
+  /** After `next()` returned false: the anomaly met by this push, if it stopped the framer. */
+  pushError: TlsAnomaly | undefined
+
+  // The push in progress: the bytes being framed (the caller's chunk or `buf`) and the position.
+  private chunk: Uint8Array = EMPTY
+  private src: Uint8Array = EMPTY
+  private pos = 0
+  private srcEnd = 0
 
   /** The anomaly that stopped the framer, if any. */
   get error(): TlsAnomaly | undefined {
@@ -167,60 +192,120 @@ export class TlsRecordFramer {
   push(chunk: Uint8Array): FramerOutput {
     const records: TlsRecord[] = []
     if (this.failed !== undefined) return { records, needMore: 0, error: undefined }
-    let data: Uint8Array
-    let end: number
+    this.begin(chunk)
+    while (this.next()) {
+      records.push({
+        contentType: this.recordType,
+        version: this.recordVersion,
+        fragment: this.recordBytes.subarray(this.fragmentStart, this.fragmentEnd),
+        offset: this.recordOffset,
+      })
+    }
+    const needMore = this.needMore
+    const error = this.pushError
+    // NOTE: fragments returned above may be views into `buf`, so its tail moves to a new buffer.
+    this.finish(true)
+    return { records, needMore, error }
+  }
+
+  /** Starts framing `chunk` (pull form); a stopped framer yields nothing. */
+  begin(chunk: Uint8Array): void {
+    this.needMore = 0
+    this.pushError = undefined
+    this.pos = 0
+    if (this.failed !== undefined) {
+      this.chunk = EMPTY
+      this.src = EMPTY
+      this.srcEnd = 0
+      return
+    }
+    this.chunk = chunk
     if (this.len === 0) {
-      data = chunk
-      end = chunk.length
+      this.src = chunk
+      this.srcEnd = chunk.length
     } else {
       this.append(chunk)
-      data = this.buf
-      end = this.len
+      this.src = this.buf
+      this.srcEnd = this.len
     }
-    let p = 0
-    let needMore = 0
-    let error: TlsAnomaly | undefined
-    while (true) {
-      const avail = end - p
-      if (avail < TLS_RECORD_HEADER_BYTES) {
-        needMore = TLS_RECORD_HEADER_BYTES - avail
-        break
-      }
-      const type = data[p] ?? 0
-      const version = u16(data, p + 1)
-      const length = u16(data, p + 3)
-      error = checkRecordHeader(type, version, length)
-      if (error !== undefined) break
-      const total = TLS_RECORD_HEADER_BYTES + length
-      if (avail < total) {
-        needMore = total - avail
-        break
-      }
-      records.push({
-        contentType: type,
-        version,
-        fragment: data.subarray(p + TLS_RECORD_HEADER_BYTES, p + total),
-        offset: this.base + p,
-      })
-      p += total
+  }
+
+  /** Frames the next complete record of the push; false when there is none (see `needMore`). */
+  next(): boolean {
+    const data = this.src
+    const p = this.pos
+    const avail = this.srcEnd - p
+    if (avail < TLS_RECORD_HEADER_BYTES) {
+      if (this.failed === undefined) this.needMore = TLS_RECORD_HEADER_BYTES - avail
+      return false
     }
+    const type = data[p] ?? 0
+    const version = u16(data, p + 1)
+    const length = u16(data, p + 3)
+    const error = checkRecordHeader(type, version, length)
     if (error !== undefined) {
       this.failed = error
+      this.pushError = error
+      this.needMore = 0
       this.buf = EMPTY
       this.len = 0
-      return { records, needMore: 0, error }
+      this.release()
+      return false
     }
+    const total = TLS_RECORD_HEADER_BYTES + length
+    if (avail < total) {
+      this.needMore = total - avail
+      return false
+    }
+    this.recordType = type
+    this.recordVersion = version
+    this.recordBytes = data
+    this.fragmentStart = p + TLS_RECORD_HEADER_BYTES
+    this.fragmentEnd = p + total
+    this.recordOffset = this.base + p
+    this.pos = p + total
+    return true
+  }
+
+  /**
+   * Ends the push: keeps the incomplete tail for the next one. Views of this push's records
+   * into the framer's buffer are invalidated (the tail moves within it) unless `keepViews`.
+   */
+  end(keepViews = false): void {
+    this.finish(keepViews)
+  }
+
+  /** Ends the push without keeping anything: the caller reads no further in this stream. */
+  discard(): void {
+    this.buf = EMPTY
+    this.len = 0
+    this.release()
+  }
+
+  private finish(keepViews: boolean): void {
+    if (this.src === EMPTY) return
+    const p = this.pos
     this.base += p
-    const rest = end - p
-    if (data === chunk) {
+    const rest = this.srcEnd - p
+    if (this.src === this.chunk) {
       // Keep only the incomplete tail; the caller's chunk is not ours to hold on to.
-      if (rest > 0) this.append(chunk.subarray(p))
+      if (rest > 0) this.append(this.chunk.subarray(p, this.srcEnd))
     } else if (p > 0) {
-      // NOTE: fragments returned above are views into `buf`, so the tail moves to a new buffer.
-      this.buf = rest > 0 ? this.buf.slice(p, end) : EMPTY
+      if (rest === 0) this.buf = EMPTY
+      else if (keepViews) this.buf = this.buf.slice(p, this.srcEnd)
+      else this.buf.copyWithin(0, p, this.srcEnd)
       this.len = rest
     }
-    return { records, needMore, error: undefined }
+    this.release()
+  }
+
+  /** Drops the references to the push's bytes (they may be a view of a large caller buffer). */
+  private release(): void {
+    this.chunk = EMPTY
+    this.src = EMPTY
+    this.srcEnd = 0
+    this.pos = 0
+    this.recordBytes = EMPTY
   }
 
   private append(chunk: Uint8Array): void {

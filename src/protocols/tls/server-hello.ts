@@ -10,9 +10,10 @@ import { MAX_SESSION_ID_BYTES } from './client-hello.ts'
 import {
   ExtensionType,
   addAnomaly,
-  decodeAlpn,
+  alpnAt,
   decodeSelectedVersion,
   readExtensionBlock,
+  type WireExtension,
 } from './extensions.ts'
 import type { ServerHello, TlsAnomaly } from './types.ts'
 
@@ -83,7 +84,7 @@ function readServerHello(r: ByteReader, following: Uint8Array | undefined): Serv
   let sessionId: Uint8Array
   let cipherSuite: number
   let compressionMethod: number
-  let extensions: ServerHello['extensions'] = []
+  let extensions: WireExtension[] = []
   const sidLen = early13 ? 0 : r.u8()
   if (sidLen > r.remaining && following !== undefined) {
     // HACK: Wireshark (and every tool built on its fields) does not bound the session id by the
@@ -119,7 +120,7 @@ function readServerHello(r: ByteReader, following: Uint8Array | undefined): Serv
     } else if (e.type === ExtensionType.Alpn && !sawAlpn) {
       sawAlpn = true
       // RFC 7301 §3.1: the server's list MUST contain exactly one protocol name.
-      const names = decodeAlpn(e.data, anomalies)
+      const names = alpnAt(e.bytes, e.start, e.end, anomalies)
       if (names.length !== 1) addAnomaly(anomalies, 'tls.alpn_count_invalid')
       alpn = names[0]
     }

@@ -362,3 +362,48 @@ test('fuzz: arbitrary bytes in arbitrary chunks never throw', () => {
     { numRuns: 500 },
   )
 })
+
+test('bodies stay intact across later pushes; a ClientHello body has a buffer of its own', () => {
+  const s = new TlsHandshakeStream()
+  const first = s.push(concat(clientHello, record(22, handshake(2, shBody), 0x0303)))
+  const later = s.push(
+    record(22, concat(handshake(11, certBody), handshake(14, new Uint8Array(0)))),
+  )
+  assert.deepEqual(types(first), [1, 2])
+  assert.deepEqual(types(later), [11, 14])
+  assert.ok(sameBytes(first[0]?.body, chBody))
+  assert.ok(sameBytes(first[1]?.body, shBody))
+  assert.ok(sameBytes(later[0]?.body, certBody))
+  // The engine keeps ClientHellos (and views into them) until the server answers: a shared
+  // buffer would keep other messages' bytes alive with them.
+  assert.equal(first[0]?.body.buffer.byteLength, chBody.length)
+})
+
+test('ownBodies: false gives the same messages, read during each push', () => {
+  const flight = concat(
+    clientHello,
+    record(22, concat(handshake(2, shBody), handshake(11, certBody)), 0x0303),
+    record(22, handshake(14, new Uint8Array(0)), 0x0303),
+    record(20, Uint8Array.of(1), 0x0303),
+  )
+  const brief = (m: HandshakeMessage): string =>
+    `${m.type}/${m.recordVersion}/${m.streamOffset}/${[...m.body].join()}/${[...(m.following ?? [])].join()}`
+  for (const cuts of [[], [3], [7, 100], [250, 251, 600]]) {
+    const read = (s: TlsHandshakeStream): string[] => {
+      const out: string[] = []
+      let from = 0
+      for (const to of [...cuts, flight.length]) {
+        // A fresh copy per push, overwritten right after: only views read during the push count.
+        const chunk = flight.slice(from, to)
+        for (const m of s.push(chunk)) out.push(brief(m))
+        chunk.fill(0xee)
+        from = to
+      }
+      return out
+    }
+    assert.deepEqual(
+      read(new TlsHandshakeStream({ ownBodies: false })),
+      read(new TlsHandshakeStream()),
+    )
+  }
+})

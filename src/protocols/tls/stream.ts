@@ -22,7 +22,6 @@ import {
   looksLikePlaintextHello,
   looksLikeRecordHeader,
   looksLikeSslv2Hello,
-  type TlsRecord,
 } from './record.ts'
 import type { HandshakeMessage, TlsAnomaly } from './types.ts'
 
@@ -31,9 +30,51 @@ export type TlsStreamState = 'probing' | 'tls' | 'sslv2' | 'not_tls' | 'encrypte
 export interface TlsHandshakeStreamOptions {
   /** Scan past a non-TLS prefix (STARTTLS, SOCKS, HTTP CONNECT, …) for a TLS start. Default true. */
   probe?: boolean
+  /**
+   * Default true: every message body (and `following`) is the caller's to keep. False: a body
+   * that lies whole in one record is a view of the pushed bytes or of the stream's buffer,
+   * valid only until the next `push`; for callers that parse at once and keep nothing (no
+   * ClientHello held until the server answers), this saves a copy per message.
+   */
+  ownBodies?: boolean
 }
 
 const EMPTY = new Uint8Array(0)
+/** Returned by pushes that complete no message (read-only by contract; not frozen, as iterating
+ * a frozen array is several times slower in V8). */
+const NO_MESSAGES: HandshakeMessage[] = []
+
+const HANDSHAKE_CLIENT_HELLO = 1
+/** Bodies up to this size share slabs of SLAB_BYTES; larger ones get their own buffer. */
+const MAX_SLAB_BODY_BYTES = 4_096
+const SLAB_BYTES = 65_536
+let slab = new Uint8Array(SLAB_BYTES)
+let slabUsed = 0
+
+/**
+ * A zeroed buffer for a message body of `len` bytes. ClientHellos get their own buffer: the
+ * engine keeps them (and views into them) until the server answers, and a view into a shared
+ * slab would keep the whole slab alive. Other messages are read during the call that returns
+ * them, so small ones share slabs: one allocation per 64 KiB instead of one per message.
+ */
+function newBody(type: number, len: number): Uint8Array {
+  if (type === HANDSHAKE_CLIENT_HELLO || len > MAX_SLAB_BODY_BYTES) return new Uint8Array(len)
+  if (slabUsed + len > SLAB_BYTES) {
+    slab = new Uint8Array(SLAB_BYTES)
+    slabUsed = 0
+  }
+  const body = slab.subarray(slabUsed, slabUsed + len)
+  slabUsed += len
+  return body
+}
+
+/** `src[from .. to)` copied into a body buffer (see `newBody`). */
+function copyBody(type: number, src: Uint8Array, from: number, to: number): Uint8Array {
+  if (type === HANDSHAKE_CLIENT_HELLO || to - from > MAX_SLAB_BODY_BYTES) return src.slice(from, to)
+  const body = newBody(type, to - from)
+  body.set(src.subarray(from, to))
+  return body
+}
 
 /**
  * Handshake messages of one TCP direction, fed its reassembled bytes in order.
@@ -46,6 +87,7 @@ export class TlsHandshakeStream {
   private readonly anomalyList: TlsAnomaly[] = []
   private consumed = 0
   private readonly probe: boolean
+  private readonly ownBodies: boolean
 
   // Probing: undecided tail bytes (< HANDSHAKE_START_PROBE_BYTES) and their stream offset.
   private probeBuf: Uint8Array = EMPTY
@@ -71,9 +113,12 @@ export class TlsHandshakeStream {
   private pushed = 0
   private pushOffset = 0
   private pushData: Uint8Array = EMPTY
+  /** Messages of the current push (allocated on the first one). */
+  private found: HandshakeMessage[] = NO_MESSAGES
 
   constructor(opts?: TlsHandshakeStreamOptions) {
     this.probe = opts?.probe ?? true
+    this.ownBodies = opts?.ownBodies ?? true
   }
 
   get state(): TlsStreamState {
@@ -93,21 +138,25 @@ export class TlsHandshakeStream {
     return this.consumed
   }
 
-  /** Complete handshake messages found in `data`. Never throws. */
+  /**
+   * Complete handshake messages found in `data`. Never throws. The array is the caller's, except
+   * the shared empty one returned when there are none (not to be modified).
+   */
   push(data: Uint8Array): HandshakeMessage[] {
-    const out: HandshakeMessage[] = []
-    if (data.length === 0) return out
+    if (data.length === 0) return NO_MESSAGES
     this.pushOffset = this.pushed
     this.pushed += data.length
     this.pushData = data
     if (this.st === 'probing') {
       const start = this.findStart(data)
-      if (start !== undefined) this.processTls(start, out)
+      if (start !== undefined) this.processTls(start)
     } else if (this.st === 'tls') {
-      this.processTls(data, out)
+      this.processTls(data)
     }
     // NOTE: never keep the caller's buffer past the call (it may be a view of a large chunk).
     this.pushData = EMPTY
+    const out = this.found
+    this.found = NO_MESSAGES
     return out
   }
 
@@ -144,18 +193,26 @@ export class TlsHandshakeStream {
       }
     }
     const last = view.length - HANDSHAKE_START_PROBE_BYTES
+    // Positions from `limit` on are past MAX_TLS_PROBE_BYTES of the stream.
+    const limit = MAX_TLS_PROBE_BYTES - this.probeOffset
     let i = 0
-    for (; i <= last; i++) {
-      if (this.probeOffset + i >= MAX_TLS_PROBE_BYTES) {
+    while (i <= last) {
+      if (i >= limit) {
         this.anomaly('tls.probe_limit')
         this.st = 'not_tls'
         this.consumed = this.probeOffset + i
         this.probeBuf = EMPTY
         return undefined
       }
-      if (view[i] === ContentType.Handshake && looksLikeHandshakeStart(view, i)) {
-        return this.synced(view, i)
+      // Only a handshake content type byte can start TLS: let the native search skip the rest.
+      const stop = Math.min(last + 1, limit)
+      const j = view.indexOf(ContentType.Handshake, i)
+      if (j < 0 || j >= stop) {
+        i = stop
+        continue
       }
+      if (looksLikeHandshakeStart(view, j)) return this.synced(view, j)
+      i = j + 1
     }
     // Keep the undecided tail (fewer than HANDSHAKE_START_PROBE_BYTES bytes) for the next push.
     const skip = Math.max(0, i)
@@ -173,19 +230,20 @@ export class TlsHandshakeStream {
     return view.subarray(at)
   }
 
-  private processTls(data: Uint8Array, out: HandshakeMessage[]): void {
-    const res = this.framer.push(data)
-    for (const rec of res.records) {
-      const recordBytes = TLS_RECORD_HEADER_BYTES + rec.fragment.length
+  private processTls(data: Uint8Array): void {
+    const f = this.framer
+    f.begin(data)
+    while (f.next()) {
+      const recordBytes = TLS_RECORD_HEADER_BYTES + f.fragmentEnd - f.fragmentStart
       if (this.consumed - this.tlsStart + recordBytes > MAX_TLS_DIRECTION_BYTES) {
         this.anomaly('tls.direction_limit')
         this.st = 'done'
-        return
+        break
       }
       this.consumed += recordBytes
-      switch (rec.contentType) {
+      switch (f.recordType) {
         case ContentType.Handshake:
-          this.handshakeRecord(rec, out)
+          this.handshakeRecord(f)
           break
         case ContentType.ChangeCipherSpec:
           // RFC 8446 §5.1: handshake messages MUST NOT be interleaved with other record types.
@@ -199,12 +257,19 @@ export class TlsHandshakeStream {
           // Alerts and heartbeats: nothing to collect, keep following.
           if (this.pendingMessage()) this.interleaved()
       }
-      if (this.st !== 'tls') return
+      if (this.st !== 'tls') break
     }
-    if (res.error !== undefined) {
-      this.anomaly(res.error)
+    if (this.st !== 'tls') {
+      // Nothing more is read from this direction.
+      f.discard()
+      return
+    }
+    if (f.pushError !== undefined) {
+      this.anomaly(f.pushError)
       this.st = 'done'
     }
+    // Views returned by this push may point into the framer's buffer (see ownBodies).
+    f.end(!this.ownBodies)
   }
 
   private pendingMessage(): boolean {
@@ -218,10 +283,12 @@ export class TlsHandshakeStream {
     this.skipBytes = 0
   }
 
-  private handshakeRecord(rec: TlsRecord, out: HandshakeMessage[]): void {
-    const frag = rec.fragment
-    const n = frag.length
-    if (n === 0) {
+  /** The record the framer just framed; its fragment is `frag[start .. end)`. */
+  private handshakeRecord(f: TlsRecordFramer): void {
+    const frag = f.recordBytes
+    const start = f.fragmentStart
+    const end = f.fragmentEnd
+    if (start === end) {
       // RFC 8446 §5.1: zero-length fragments of Handshake type MUST NOT be sent.
       this.anomaly('tls.empty_record')
       return
@@ -229,15 +296,17 @@ export class TlsHandshakeStream {
     // After ChangeCipherSpec, handshake records are encrypted (TLS <= 1.2 Finished), except the
     // plaintext second hello of a TLS 1.3 middlebox-compatible HelloRetryRequest exchange
     // (RFC 8446 App. D.4: the dummy CCS precedes the second ClientHello / follows the HRR).
-    if (this.ccsSeen && !this.pendingMessage() && !looksLikePlaintextHello(frag, 0)) {
+    if (this.ccsSeen && !this.pendingMessage() && !looksLikePlaintextHello(frag, start, end)) {
       this.st = 'encrypted'
       return
     }
-    const fragOffset = rec.offset + TLS_RECORD_HEADER_BYTES
-    let p = 0
-    while (p < n) {
+    // Stream offset of the fragment's first byte, minus `start`: add a position in `frag`.
+    const base = this.tlsStart + f.recordOffset + TLS_RECORD_HEADER_BYTES - start
+    const recVersion = f.recordVersion
+    let p = start
+    while (p < end) {
       if (this.skipBytes > 0) {
-        const k = Math.min(this.skipBytes, n - p)
+        const k = Math.min(this.skipBytes, end - p)
         this.skipBytes -= k
         p += k
         continue
@@ -247,19 +316,19 @@ export class TlsHandshakeStream {
         let len: number
         let msgOffset: number
         let version: number
-        if (this.hdrFill === 0 && n - p >= TLS_HANDSHAKE_HEADER_BYTES) {
+        if (this.hdrFill === 0 && end - p >= TLS_HANDSHAKE_HEADER_BYTES) {
           // RFC 8446 §4: msg_type(1) uint24 length.
           type = frag[p] ?? 0
           len = ((frag[p + 1] ?? 0) << 16) | ((frag[p + 2] ?? 0) << 8) | (frag[p + 3] ?? 0)
-          msgOffset = this.tlsStart + fragOffset + p
-          version = rec.version
+          msgOffset = base + p
+          version = recVersion
           p += TLS_HANDSHAKE_HEADER_BYTES
         } else {
           if (this.hdrFill === 0) {
-            this.hdrOffset = this.tlsStart + fragOffset + p
-            this.hdrVersion = rec.version
+            this.hdrOffset = base + p
+            this.hdrVersion = recVersion
           }
-          while (this.hdrFill < TLS_HANDSHAKE_HEADER_BYTES && p < n)
+          while (this.hdrFill < TLS_HANDSHAKE_HEADER_BYTES && p < end)
             this.hdr[this.hdrFill++] = frag[p++] ?? 0
           if (this.hdrFill < TLS_HANDSHAKE_HEADER_BYTES) break
           this.hdrFill = 0
@@ -273,37 +342,52 @@ export class TlsHandshakeStream {
           this.skipBytes = len
           continue
         }
-        if (n - p >= len) {
-          // Common case: the whole body is in this record; copy it out of the framer's view.
-          out.push(this.message(type, frag.slice(p, p + len), version, msgOffset))
+        if (end - p >= len) {
+          // Common case: the whole body is in this record; copy it out of the framer's bytes.
+          const body = this.ownBodies ? copyBody(type, frag, p, p + len) : frag.subarray(p, p + len)
+          this.emit(type, body, version, msgOffset)
           p += len
           continue
         }
         this.msgType = type
-        this.msgBody = new Uint8Array(len)
+        this.msgBody = newBody(type, len)
         this.msgFill = 0
         this.hdrOffset = msgOffset
         this.hdrVersion = version
       }
       const body = this.msgBody
-      const k = Math.min(body.length - this.msgFill, n - p)
+      const k = Math.min(body.length - this.msgFill, end - p)
       body.set(frag.subarray(p, p + k), this.msgFill)
       this.msgFill += k
       p += k
       if (this.msgFill === body.length) {
-        out.push(this.message(this.msgType, body, this.hdrVersion, this.hdrOffset))
+        this.emit(this.msgType, body, this.hdrVersion, this.hdrOffset)
         this.msgBody = undefined
       }
     }
   }
 
-  private message(type: number, body: Uint8Array, version: number, offset: number): HandshakeMessage {
+  private emit(type: number, body: Uint8Array, version: number, offset: number): void {
+    const m = this.message(type, body, version, offset)
+    if (this.found === NO_MESSAGES) this.found = [m]
+    else this.found.push(m)
+  }
+
+  private message(
+    type: number,
+    body: Uint8Array,
+    version: number,
+    offset: number,
+  ): HandshakeMessage {
     const m: HandshakeMessage = { type, body, recordVersion: version, streamOffset: offset }
     if (type === 2) {
       // Keep the bytes after a ServerHello that arrived with it (see parseServerHello).
       const at = offset + TLS_HANDSHAKE_HEADER_BYTES + body.length - this.pushOffset
       if (at >= 0 && at < this.pushData.length) {
-        m.following = this.pushData.slice(at, at + MAX_FOLLOWING_BYTES)
+        const to = Math.min(at + MAX_FOLLOWING_BYTES, this.pushData.length)
+        m.following = this.ownBodies
+          ? copyBody(type, this.pushData, at, to)
+          : this.pushData.subarray(at, to)
       }
     }
     return m
