@@ -50,6 +50,22 @@ test('worker threads give the same events as one thread', async () => {
   assert.equal(stats.engine.events, 17)
 })
 
+test('stdin with worker threads gives the same events', async () => {
+  const one = await analyze([FIXTURE, '--format', 'jsonl', '--threads', '1'])
+  const two = await analyze(['-', '--format', 'jsonl', '--threads', '2'], readFileSync(FIXTURE))
+  assert.equal(two.code, 0, two.stderr)
+  const sort = (s: string): string[] => s.split('\n').filter((l) => l !== '').sort()
+  assert.deepEqual(sort(two.stdout), sort(one.stdout))
+})
+
+test('not a capture, read by worker threads: exit 2', async () => {
+  const f = join(tmp, 'notes.txt')
+  writeFileSync(f, 'hello world, certainly not a capture file\n'.repeat(100))
+  const r = await analyze([f, '--threads', '2'])
+  assert.equal(r.code, 2)
+  assert.match(r.stderr, /not a pcap or pcapng capture/)
+})
+
 test('--no-ja4plus leaves the JA4+ fields out, JA3S stays', async () => {
   const r = await analyze([FIXTURE, '--format', 'jsonl', '--no-ja4plus'])
   const events = lines(r.stdout)

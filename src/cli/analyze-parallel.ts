@@ -1,8 +1,9 @@
 /**
  * @module cli/analyze-parallel
  * `analyze` on several cores: every worker parses the whole stream (cheap) and fingerprints the
- * flows of its shard (the expensive part). Lines are written per input chunk in worker order,
- * so a file gives the same output on every run.
+ * flows of its shard (the expensive part). A file is read by each worker itself; stdin is read
+ * here and each chunk shared with every worker. Output is written per input chunk in worker
+ * order, so a file gives the same output on every run (docs/adr/2026-11-22-flow-sharded-analyze.md).
  */
 import { Worker } from 'node:worker_threads'
 import type { CaptureSummary } from '../protocols/pcap/types.ts'
@@ -14,15 +15,27 @@ export interface WorkerConfig {
   count: number
   format: OutputFormat
   ja4plus: boolean
+  /** A capture file the worker reads itself; absent = chunks come by message. */
+  path?: string
 }
 
-export type ToWorker = { type: 'chunk'; seq: number; buf: SharedArrayBuffer; length: number } | { type: 'end' }
+export type ToWorker =
+  | { type: 'chunk'; seq: number; buf: SharedArrayBuffer; length: number }
+  | { type: 'end' }
+  | { type: 'credit'; n: number }
+
+interface Output {
+  /** Encoded lines (transferred, not copied) and how many bytes of each are used. */
+  buffers: ArrayBuffer[]
+  lengths: number[]
+  events: number
+}
 
 export type FromWorker =
-  | { type: 'out'; seq: number; text: string; events: number; failed: boolean }
-  | { type: 'done'; text: string; events: number; summary: CaptureSummary; stats: HandshakeEngineStats }
+  | ({ type: 'out'; seq: number; bytes: number; failed: boolean } & Output)
+  | ({ type: 'done'; summary: CaptureSummary; stats: HandshakeEngineStats } & Output)
 
-/** Chunks handed to the workers and not yet answered; bounds memory when output is slow. */
+/** Input chunks a worker may be ahead of the written output; bounds memory on a slow sink. */
 const MAX_CHUNKS_IN_FLIGHT = 8
 
 /**
@@ -43,36 +56,56 @@ export interface ParallelResult {
   stats: HandshakeEngineStats
 }
 
+interface Slot {
+  parts: (Output | undefined)[]
+  answers: number
+}
+
 export class ParallelAnalyzer {
-  private readonly workers: Worker[]
+  private readonly workers: Worker[] = []
   private seq = 0
   private written = 0
-  /** Per chunk: the text each worker returned for it. */
-  private readonly pending = new Map<number, { texts: string[]; answers: number }>()
+  private readonly pending = new Map<number, Slot>()
+  private readonly done: (Extract<FromWorker, { type: 'done' }> | undefined)[]
+  private doneCount = 0
   private waiters: (() => void)[] = []
   private failure: Error | undefined
+  /** Set when the input turned out not to be a capture (workers stop reading). */
   failed = false
   events = 0
+  /** Input bytes every worker has parsed (file mode progress). */
+  bytes = 0
 
+  /**
+   * @param path a file for the workers to read, or undefined to feed chunks with `push`.
+   * @param write receives encoded output, in order; it must not keep the buffer past the call
+   *   unless it owns it (the buffers are fresh, so keeping them is fine).
+   */
   constructor(
     count: number,
     format: OutputFormat,
     ja4plus: boolean,
-    private readonly write: (text: string) => void,
+    private readonly path: string | undefined,
+    private readonly write: (chunk: Uint8Array) => void,
   ) {
-    this.workers = []
+    this.done = Array.from({ length: count }, () => undefined)
     for (let index = 0; index < count; index++) {
       const config: WorkerConfig = { index, count, format, ja4plus }
+      if (path !== undefined) config.path = path
       const w = startWorker(config)
-      w.on('message', (m: FromWorker) => {
-        if (m.type === 'out') this.onOut(index, m)
-      })
+      w.on('message', (m: FromWorker) => this.onMessage(index, m))
       w.on('error', (err) => {
         this.failure = err
         this.wake()
       })
       this.workers.push(w)
+      if (path !== undefined) this.credit(w, MAX_CHUNKS_IN_FLIGHT)
     }
+  }
+
+  private credit(w: Worker, n: number): void {
+    const m: ToWorker = { type: 'credit', n }
+    w.postMessage(m)
   }
 
   private wake(): void {
@@ -81,75 +114,86 @@ export class ParallelAnalyzer {
     for (const f of w) f()
   }
 
-  private onOut(index: number, m: { seq: number; text: string; events: number; failed: boolean }): void {
+  private emit(o: Output): void {
+    this.events += o.events
+    o.buffers.forEach((b, i) => {
+      const n = o.lengths[i] ?? 0
+      if (n > 0) this.write(new Uint8Array(b, 0, n))
+    })
+  }
+
+  private onMessage(index: number, m: FromWorker): void {
+    if (m.type === 'done') {
+      this.done[index] = m
+      this.doneCount++
+      this.wake()
+      return
+    }
     let slot = this.pending.get(m.seq)
     if (slot === undefined) {
-      slot = { texts: Array.from({ length: this.workers.length }, () => ''), answers: 0 }
+      slot = { parts: Array.from({ length: this.workers.length }, () => undefined), answers: 0 }
       this.pending.set(m.seq, slot)
     }
-    slot.texts[index] = m.text
+    slot.parts[index] = m
     slot.answers++
-    this.events += m.events
     if (m.failed) this.failed = true
+    if (index === 0) this.bytes += m.bytes
     // Write every chunk whose answers are all in, in input order.
     for (;;) {
       const next = this.pending.get(this.written)
       if (next === undefined || next.answers < this.workers.length) break
       this.pending.delete(this.written)
       this.written++
-      for (const t of next.texts) if (t !== '') this.write(t)
+      for (const part of next.parts) if (part !== undefined) this.emit(part)
+      if (this.path !== undefined) for (const w of this.workers) this.credit(w, 1)
     }
     this.wake()
   }
 
-  /** Hands a chunk to every worker; waits while too many are in flight. */
-  async push(chunk: Uint8Array): Promise<void> {
-    while (this.seq - this.written >= MAX_CHUNKS_IN_FLIGHT && this.failure === undefined) {
+  private async until(cond: () => boolean): Promise<void> {
+    while (!cond() && this.failure === undefined) {
       await new Promise<void>((r) => this.waiters.push(r))
     }
     if (this.failure !== undefined) throw this.failure
+  }
+
+  /** Waits for the output to catch up (file mode); call between writes to report progress. */
+  async progress(): Promise<boolean> {
+    const before = this.written
+    await this.until(() => this.written > before || this.doneCount === this.workers.length)
+    return this.doneCount < this.workers.length
+  }
+
+  /** Stdin mode: shares a chunk with every worker; waits while too many are unanswered. */
+  async push(chunk: Uint8Array): Promise<void> {
+    await this.until(() => this.seq - this.written < MAX_CHUNKS_IN_FLIGHT)
     const buf = new SharedArrayBuffer(chunk.length)
     new Uint8Array(buf).set(chunk)
     const msg: ToWorker = { type: 'chunk', seq: this.seq++, buf, length: chunk.length }
     for (const w of this.workers) w.postMessage(msg)
   }
 
-  /** Flushes every worker and merges their statistics (they add up by construction). */
+  /** Finishes every worker and merges their statistics (they add up by construction). */
   async end(): Promise<ParallelResult> {
-    while (this.written < this.seq && this.failure === undefined) {
-      await new Promise<void>((r) => this.waiters.push(r))
+    if (this.path === undefined) {
+      const end: ToWorker = { type: 'end' }
+      for (const w of this.workers) w.postMessage(end)
     }
-    if (this.failure !== undefined) throw this.failure
-    const results = await Promise.all(
-      this.workers.map(
-        (w) =>
-          new Promise<Extract<FromWorker, { type: 'done' }>>((resolve, reject) => {
-            w.on('message', (m: FromWorker) => {
-              if (m.type === 'done') resolve(m)
-            })
-            w.once('error', reject)
-            const end: ToWorker = { type: 'end' }
-            w.postMessage(end)
-          }),
-      ),
-    )
-    for (const r of results) {
-      this.events += r.events
-      if (r.text !== '') this.write(r.text)
-    }
-    await Promise.all(this.workers.map((w) => w.terminate()))
+    await this.until(() => this.doneCount === this.workers.length)
+    const results: Extract<FromWorker, { type: 'done' }>[] = []
+    for (const r of this.done) if (r !== undefined) results.push(r)
+    // Chunks answered by all workers were written as they came; what the engines emitted at
+    // the end of input follows, in worker order.
+    for (const r of results) this.emit(r)
+    await this.destroy()
     const first = results[0]
     if (first === undefined) throw new Error('no workers')
-    return { summary: first.summary, stats: mergeStats(results.map((r) => r.stats)) }
+    const stats = emptyStats()
+    for (const r of results) addStats(stats, r.stats)
+    return { summary: first.summary, stats }
   }
 
   async destroy(): Promise<void> {
     await Promise.all(this.workers.map((w) => w.terminate()))
   }
-}
-
-function mergeStats(all: HandshakeEngineStats[]): HandshakeEngineStats {
-  const out = emptyStats()
-  for (const s of all) addStats(out, s)
-  return out
 }

@@ -1,47 +1,106 @@
 /**
  * @module cli/analyze-worker
- * One shard of a parallel `analyze`: reads the whole capture stream, fingerprints only the flows
- * of its shard, and returns formatted lines per input chunk.
+ * One shard of a parallel `analyze`: parses the whole capture stream (read from the file itself,
+ * or chunks posted by the main thread), fingerprints only the flows of its shard, and hands back
+ * the encoded lines of each input chunk as transferred buffers.
  */
-import { parentPort, workerData } from 'node:worker_threads'
+import { createReadStream } from 'node:fs'
+import { parentPort, workerData, type MessagePort } from 'node:worker_threads'
 import { CaptureReader } from '../protocols/pcap/reader.ts'
 import { HandshakeEngine } from '../pipeline/handshakes.ts'
 import { tlsEventJson } from '../events/json.ts'
-import { tableRow } from './output.ts'
-import type { ToWorker, WorkerConfig, FromWorker } from './analyze-parallel.ts'
+import { LineBuffer, tableRow } from './output.ts'
+import type { FromWorker, ToWorker, WorkerConfig } from './analyze-parallel.ts'
 
 function isConfig(v: unknown): v is WorkerConfig {
   return typeof v === 'object' && v !== null && 'index' in v && 'count' in v && 'format' in v
 }
 
+class Shard {
+  private readonly out: LineBuffer
+  private readonly engine: HandshakeEngine
+  private readonly reader: CaptureReader
+  private events = 0
+
+  constructor(
+    cfg: WorkerConfig,
+    private readonly port: MessagePort,
+  ) {
+    this.out = new LineBuffer(cfg.format === 'jsonl' ? 'latin1' : 'utf8')
+    const format = cfg.format === 'jsonl' ? tlsEventJson : tableRow
+    this.engine = new HandshakeEngine({
+      ja4plus: cfg.ja4plus,
+      shard: { index: cfg.index, count: cfg.count },
+      onEvent: (e) => {
+        this.out.line(format(e))
+        this.events++
+      },
+    })
+    this.reader = new CaptureReader((rec) => this.engine.packet(rec))
+  }
+
+  get failed(): boolean {
+    return this.reader.failed
+  }
+
+  private take(): { buffers: ArrayBuffer[]; lengths: number[]; events: number } {
+    const chunks = this.out.take()
+    const events = this.events
+    this.events = 0
+    // Each chunk starts its own ArrayBuffer (LineBuffer allocates ≥ 1 MiB, never pooled).
+    const buffers = chunks.map((c) => (c.byteOffset === 0 && c.buffer instanceof ArrayBuffer ? c.buffer : c.slice().buffer))
+    return { buffers, lengths: chunks.map((c) => c.length), events }
+  }
+
+  chunk(seq: number, bytes: Uint8Array): void {
+    if (!this.reader.failed) this.reader.push(bytes)
+    const t = this.take()
+    const msg: FromWorker = { type: 'out', seq, bytes: bytes.length, failed: this.reader.failed, ...t }
+    this.port.postMessage(msg, t.buffers)
+  }
+
+  end(): void {
+    const summary = this.reader.end()
+    const stats = this.engine.finish()
+    const t = this.take()
+    const msg: FromWorker = { type: 'done', summary, stats, ...t }
+    this.port.postMessage(msg, t.buffers)
+  }
+}
+
+async function readFile(shard: Shard, path: string, port: MessagePort): Promise<void> {
+  // Credits: the main thread grants one per chunk it has written, so a slow sink stops us.
+  let credits = 0
+  let wake: (() => void) | undefined
+  port.on('message', (m: ToWorker) => {
+    if (m.type === 'credit') {
+      credits += m.n
+      wake?.()
+    }
+  })
+  let seq = 0
+  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) {
+    if (!(chunk instanceof Uint8Array)) continue
+    while (credits <= 0) await new Promise<void>((r) => (wake = r))
+    credits--
+    shard.chunk(seq++, new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength))
+    if (shard.failed) break
+  }
+  shard.end()
+}
+
 const port = parentPort
 if (port !== null && isConfig(workerData)) {
   const cfg = workerData
-  const format = cfg.format === 'jsonl' ? tlsEventJson : tableRow
-  let lines: string[] = []
-  const engine = new HandshakeEngine({
-    ja4plus: cfg.ja4plus,
-    shard: { index: cfg.index, count: cfg.count },
-    onEvent: (e) => lines.push(format(e)),
-  })
-  const reader = new CaptureReader((rec) => engine.packet(rec))
-  const take = (): string => {
-    const text = lines.length === 0 ? '' : lines.join('\n') + '\n'
-    lines = []
-    return text
+  const shard = new Shard(cfg, port)
+  if (cfg.path !== undefined) {
+    readFile(shard, cfg.path, port).catch((err: unknown) => {
+      throw err
+    })
+  } else {
+    port.on('message', (m: ToWorker) => {
+      if (m.type === 'chunk') shard.chunk(m.seq, new Uint8Array(m.buf, 0, m.length))
+      else if (m.type === 'end') shard.end()
+    })
   }
-  port.on('message', (msg: ToWorker) => {
-    if (msg.type === 'chunk') {
-      if (!reader.failed) reader.push(new Uint8Array(msg.buf, 0, msg.length))
-      const n = lines.length
-      const reply: FromWorker = { type: 'out', seq: msg.seq, text: take(), events: n, failed: reader.failed }
-      port.postMessage(reply)
-    } else {
-      const summary = reader.end()
-      const stats = engine.finish()
-      const n = lines.length
-      const reply: FromWorker = { type: 'done', text: take(), events: n, summary, stats }
-      port.postMessage(reply)
-    }
-  })
 }

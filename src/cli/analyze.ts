@@ -117,6 +117,7 @@ export async function analyzeCommand(argv: string[], io: Io): Promise<number> {
     format,
     total,
     name: input === '-' ? 'stdin' : input,
+    path: input === '-' ? undefined : input,
     ja4plus: values.ja4plus ?? ja4plusEnabled(io.env),
     threads,
     progress: showProgress ? new ProgressBar(total, io.stderr) : undefined,
@@ -127,6 +128,8 @@ export async function analyzeCommand(argv: string[], io: Io): Promise<number> {
 
 interface RunOptions {
   format: OutputFormat
+  /** The input file; undefined for stdin. */
+  path: string | undefined
   total: number
   name: string
   ja4plus: boolean
@@ -163,11 +166,28 @@ function singleThread(o: RunOptions, out: LineWriter): Backend {
 }
 
 async function run(source: Readable, o: RunOptions): Promise<number> {
-  const out = new LineWriter(o.io.stdout)
+  const out = new LineWriter(o.io.stdout, o.format === 'jsonl' ? 'latin1' : 'utf8')
   if (o.format === 'table') out.line(tableHeader())
+  const write = (chunk: Uint8Array): void => out.bytes(chunk)
+  if (o.threads > 1 && o.path !== undefined) {
+    // Workers read the file themselves; this thread only writes what they return.
+    source.destroy()
+    const p = new ParallelAnalyzer(o.threads, o.format, o.ja4plus, o.path, write)
+    try {
+      while (await p.progress()) {
+        if (out.needsFlush) await out.flush()
+        o.progress?.update(p.bytes, p.events)
+        if (p.failed) break
+      }
+      return await finish(o, out, await p.end())
+    } catch (e) {
+      await p.destroy()
+      return fail(o, out, e)
+    }
+  }
   const backend: Backend =
     o.threads > 1
-      ? new ParallelAnalyzer(o.threads, o.format, o.ja4plus, (text) => out.text(text))
+      ? new ParallelAnalyzer(o.threads, o.format, o.ja4plus, undefined, write)
       : singleThread(o, out)
   let bytes = 0
   try {
@@ -181,17 +201,29 @@ async function run(source: Readable, o: RunOptions): Promise<number> {
       if (out.needsFlush) await out.flush()
       o.progress?.update(bytes, backend.events)
     }
+    return await finish(o, out, await backend.end())
   } catch (e) {
-    o.progress?.done()
     await backend.destroy()
-    await out.flush()
-    o.io.stderr.write(`tlsight analyze: error reading ${o.name}: ${e instanceof Error ? e.message : String(e)}\n`)
-    return EXIT_IO
+    return fail(o, out, e)
+  } finally {
+    if (source !== o.io.stdin) source.destroy()
   }
-  const { summary, stats } = await backend.end()
+}
+
+async function fail(o: RunOptions, out: LineWriter, e: unknown): Promise<number> {
   o.progress?.done()
   await out.flush()
-  if (source !== o.io.stdin && 'destroy' in source) source.destroy()
+  o.io.stderr.write(`tlsight analyze: error reading ${o.name}: ${e instanceof Error ? e.message : String(e)}\n`)
+  return EXIT_IO
+}
+
+async function finish(
+  o: RunOptions,
+  out: LineWriter,
+  { summary, stats }: { summary: CaptureSummary; stats: HandshakeEngineStats },
+): Promise<number> {
+  o.progress?.done()
+  await out.flush()
   if (summary.error?.code === 'not_a_capture') {
     o.io.stderr.write(`tlsight analyze: ${o.name}: ${summary.error.message}\n`)
     return EXIT_NOT_A_CAPTURE

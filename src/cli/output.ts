@@ -3,23 +3,79 @@ import type { Writable } from 'node:stream'
 import type { TlsEvent } from '../events/tls.ts'
 
 const FLUSH_BYTES = 256 * 1024
+const BUFFER_BYTES = 1024 * 1024
 
-/** Collects lines and writes them in large chunks; `flush` waits when the sink is slow. */
-export class LineWriter {
-  private buf: string[] = []
-  private size = 0
+/**
+ * `latin1` writes one byte per code unit (fast, for the all-ASCII JSON lines); `utf8` for text
+ * that may hold any character (table rows).
+ */
+export type LineEncoding = 'latin1' | 'utf8'
 
-  constructor(private readonly sink: Writable) {}
+/** Encodes lines straight into large buffers (no big intermediate string). */
+export class LineBuffer {
+  private buf = Buffer.allocUnsafe(BUFFER_BYTES)
+  private off = 0
+  private readonly ready: Buffer[] = []
+  private readonly perChar: number
+
+  constructor(private readonly encoding: LineEncoding = 'utf8') {
+    // UTF-8 needs at most 3 bytes per UTF-16 code unit.
+    this.perChar = encoding === 'utf8' ? 3 : 1
+  }
 
   line(s: string): void {
-    this.buf.push(s, '\n')
-    this.size += s.length + 1
+    this.put(s, 1)
+    this.buf[this.off++] = 0x0a
   }
 
   /** Text that already ends in a newline (a block of lines). */
   text(t: string): void {
-    this.buf.push(t)
-    this.size += t.length
+    this.put(t, 0)
+  }
+
+  /** Encoded bytes to pass through as they are. */
+  bytes(b: Uint8Array): void {
+    this.seal()
+    this.ready.push(Buffer.from(b.buffer, b.byteOffset, b.byteLength))
+  }
+
+  private put(s: string, extra: number): void {
+    const worst = s.length * this.perChar + extra
+    if (this.off + worst > this.buf.length) {
+      this.seal()
+      this.buf = Buffer.allocUnsafe(Math.max(BUFFER_BYTES, worst))
+    }
+    this.off += this.buf.write(s, this.off, this.encoding)
+  }
+
+  /** Queues what the current buffer holds; later writes go to a fresh buffer. */
+  private seal(): void {
+    if (this.off === 0) return
+    this.ready.push(this.buf.subarray(0, this.off))
+    this.buf = Buffer.allocUnsafe(BUFFER_BYTES)
+    this.off = 0
+  }
+
+  get size(): number {
+    let n = this.off
+    for (const b of this.ready) n += b.length
+    return n
+  }
+
+  /** Everything written so far, as buffers the caller now owns. */
+  take(): Buffer[] {
+    this.seal()
+    return this.ready.splice(0)
+  }
+}
+
+/** A `LineBuffer` written to a stream in large chunks; `flush` waits when the sink is slow. */
+export class LineWriter extends LineBuffer {
+  constructor(
+    private readonly sink: Writable,
+    encoding: LineEncoding = 'utf8',
+  ) {
+    super(encoding)
   }
 
   get needsFlush(): boolean {
@@ -27,11 +83,8 @@ export class LineWriter {
   }
 
   async flush(): Promise<void> {
-    if (this.buf.length === 0) return
-    const text = this.buf.join('')
-    this.buf = []
-    this.size = 0
-    if (!this.sink.write(text)) {
+    for (const chunk of this.take()) {
+      if (this.sink.write(chunk)) continue
       await new Promise<void>((resolve, reject) => {
         const onDrain = (): void => {
           this.sink.off('error', onError)

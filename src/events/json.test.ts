@@ -29,18 +29,28 @@ const event: TlsEvent = {
   anomalies: ['tls.sni_not_hostname'],
 }
 
-test('tlsEventJson is byte-identical to JSON.stringify, escapes included', () => {
-  assert.equal(tlsEventJson(event), JSON.stringify(event))
+test('tlsEventJson round-trips through JSON.parse and is printable ASCII', () => {
+  const line = tlsEventJson(event)
+  assert.deepEqual(JSON.parse(line), event)
+  assert.match(line, /^[\x20-\x7e]*$/)
   const empty = { ...event, alpn: [], anomalies: [], sni: null, ja3: null }
-  assert.equal(tlsEventJson(empty), JSON.stringify(empty))
+  assert.deepEqual(JSON.parse(tlsEventJson(empty)), empty)
+})
+
+test('with printable-ASCII strings the text is exactly JSON.stringify', () => {
+  const plain = { ...event, sni: 'example.com', alpn: ['h2', 'http/1.1'] }
+  assert.equal(tlsEventJson(plain), JSON.stringify(plain))
 })
 
 test('the serializer covers every field of the schema, in order', () => {
   assert.deepEqual(Object.keys(JSON.parse(tlsEventJson(event))), [...TLS_EVENT_FIELDS])
 })
 
-test('jsonString escapes like JSON.stringify', () => {
-  for (const s of ['', 'plain', 'q"uote', 'back\\slash', 'nl\n', '\u2028', '\ud800', 'ü']) {
-    assert.equal(jsonString(s), JSON.stringify(s))
+test('jsonString escapes to ASCII and parses back to the same string', () => {
+  for (const s of ['', 'plain', 'q"uote', 'back\\slash', 'nl\n', '\u2028', '\ud800', 'ü', '\u007f', 'x\u0000y']) {
+    const j = jsonString(s)
+    assert.equal(JSON.parse(j), s)
+    assert.match(j, /^[\x20-\x7e]*$/)
   }
+  assert.equal(jsonString('é'), '"\\u00e9"')
 })

@@ -60,18 +60,38 @@ export interface HandshakeEngineStats {
   anomalies: Record<string, number>
 }
 
+/**
+ * One side of a flow. The parsers are made when the side first carries payload: most packets of
+ * a connection (SYNs, pure ACKs) need none of them.
+ */
 interface Direction {
   reasm: TcpStreamReassembler | undefined
-  tls: TlsHandshakeStream | DtlsHandshakeStream
+  tls: TlsHandshakeStream | undefined
+  dtls: DtlsHandshakeStream | undefined
+  /** Sequence number of the SYN, kept until the reassembler exists. */
+  synSeq: number | undefined
   gaps: number
   /** The direction stopped carrying handshake data (encrypted, not TLS, limit). */
   finished: boolean
   fin: boolean
 }
 
+/** What an event needs from a ClientHello, computed when it parses (the body is not kept). */
+interface ClientFields {
+  sni: string | null
+  alpn: string[]
+  tlsVersion: string
+  ja3: string
+  ja3_str: string
+  ja4: string
+  ja4_r: string
+  ja4_o: string
+  ja4_ro: string
+}
+
 interface PendingHello {
   /** Undefined for an SSLv2-format hello (recognised, never fingerprinted). */
-  hello: ClientHello | undefined
+  client: ClientFields | undefined
   index: number
   tsUs: number
   /** Index (0/1, low/high endpoint) of the client for this hello. */
@@ -215,8 +235,10 @@ export class HandshakeEngine {
     const src = p.srcIp.slice()
     const dst = p.dstIp.slice()
     const dir = (): Direction => ({
-      reasm: transport === 'tcp' ? new TcpStreamReassembler(MAX_TCP_STREAM_BYTES) : undefined,
-      tls: transport === 'tcp' ? new TlsHandshakeStream() : new DtlsHandshakeStream(),
+      reasm: undefined,
+      tls: undefined,
+      dtls: undefined,
+      synSeq: undefined,
       gaps: 0,
       finished: false,
       fin: false,
@@ -282,20 +304,26 @@ export class HandshakeEngine {
         flow.clientDir = (tcp.flags & TcpFlag.ACK) === 0 ? d : d === 0 ? 1 : 0
         flow.roleFromSyn = true
       }
-      dir.reasm?.syn(tcp.seq)
+      if (dir.reasm !== undefined) dir.reasm.syn(tcp.seq)
+      else dir.synSeq = tcp.seq
     }
-    if (p.payload.length > 0 && !dir.finished && dir.reasm !== undefined) {
+    if (p.payload.length > 0 && !dir.finished) {
+      let reasm = dir.reasm
+      if (reasm === undefined) {
+        reasm = dir.reasm = new TcpStreamReassembler(MAX_TCP_STREAM_BYTES)
+        if (dir.synSeq !== undefined) reasm.syn(dir.synSeq)
+      }
       const chunks = this.chunks
       chunks.length = 0
-      dir.reasm.push(tcp.seq, p.payload, chunks)
-      if (dir.reasm.gaps !== dir.gaps) {
+      reasm.push(tcp.seq, p.payload, chunks)
+      if (reasm.gaps !== dir.gaps) {
         // Bytes are missing from the capture: resynchronise on the next record header.
-        dir.gaps = dir.reasm.gaps
-        dir.tls = new TlsHandshakeStream()
+        dir.gaps = reasm.gaps
+        dir.tls = undefined
       }
       for (const chunk of chunks) {
-        const tls = dir.tls
-        if (!(tls instanceof TlsHandshakeStream)) break
+        // Bodies as views: every field an event needs is taken from a hello as soon as it parses.
+        const tls = (dir.tls ??= new TlsHandshakeStream({ ownBodies: false }))
         const msgs = tls.push(chunk)
         for (const m of msgs) this.message(flow, d, m, tsUs)
         if (tls.state === 'sslv2') this.sslv2Hello(flow, d, tsUs)
@@ -304,7 +332,7 @@ export class HandshakeEngine {
           break
         }
       }
-      if (dir.reasm.full && !dir.finished) this.finishDirection(flow, d, tsUs)
+      if (reasm.full && !dir.finished) this.finishDirection(flow, d, tsUs)
       if (flow.done) return
     }
     if ((tcp.flags & TcpFlag.RST) !== 0) {
@@ -332,16 +360,14 @@ export class HandshakeEngine {
     }
     if (flow.done) return
     const dir = flow.dirs[d]
-    const tls = dir.tls
-    if (dir.finished || !(tls instanceof DtlsHandshakeStream)) return
-    for (const m of tls.push(p.payload)) this.message(flow, d, m, tsUs)
+    if (dir.finished) return
+    const dtls = (dir.dtls ??= new DtlsHandshakeStream())
+    for (const m of dtls.push(p.payload)) this.message(flow, d, m, tsUs)
   }
 
   private finishDirection(flow: Flow, d: 0 | 1, tsUs: number): void {
     const dir = flow.dirs[d]
-    dir.finished = true
-    dir.reasm?.release()
-    for (const a of dir.tls.anomalies) this.count(a)
+    this.releaseDirection(dir)
     const other = flow.dirs[d === 0 ? 1 : 0]
     if (other.finished && flow.transport === 'tcp') {
       // Nothing more to learn from this connection: emit what is pending and keep only a small
@@ -358,7 +384,7 @@ export class HandshakeEngine {
     this.stats.clientHellos++
     if (!flow.roleFromSyn && flow.clientDir === undefined) flow.clientDir = d
     flow.hellos++
-    flow.pending.push({ hello: undefined, index: flow.hellos, tsUs, clientDir: d, anomalies: ['tls.sslv2_hello'] })
+    flow.pending.push({ client: undefined, index: flow.hellos, tsUs, clientDir: d, anomalies: ['tls.sslv2_hello'] })
   }
 
   private message(flow: Flow, d: 0 | 1, m: HandshakeMessage, tsUs: number): void {
@@ -378,7 +404,7 @@ export class HandshakeEngine {
       flow.pending = flow.pending.filter((p) => p.clientDir !== d)
       flow.hellos++
       flow.pending.push({
-        hello: res.value,
+        client: clientFields(res.value, letter(flow.transport)),
         index: flow.hellos,
         tsUs,
         clientDir: d,
@@ -399,7 +425,7 @@ export class HandshakeEngine {
         // The capture began after the ClientHello: report the server's side alone.
         this.stats.orphanServerHellos++
         const orphan: PendingHello = {
-          hello: undefined,
+          client: undefined,
           index: 0,
           tsUs,
           clientDir: d === 0 ? 1 : 0,
@@ -417,24 +443,27 @@ export class HandshakeEngine {
     const pending = flow.pending
     flow.pending = []
     for (const p of pending) this.emitPending(flow, p, undefined)
-    for (const dir of flow.dirs) {
-      if (!dir.finished) {
-        for (const a of dir.tls.anomalies) this.count(a)
-        dir.finished = true
-        dir.reasm?.release()
-      }
-    }
+    for (const dir of flow.dirs) if (!dir.finished) this.releaseDirection(dir)
+  }
+
+  /** Counts a side's parser anomalies and drops its buffers. */
+  private releaseDirection(dir: Direction): void {
+    dir.finished = true
+    for (const a of dir.tls?.anomalies ?? []) this.count(a)
+    for (const a of dir.dtls?.anomalies ?? []) this.count(a)
+    for (const a of dir.reasm?.anomalies ?? []) this.count(a)
+    dir.reasm?.release()
+    dir.reasm = undefined
+    dir.tls = undefined
+    dir.dtls = undefined
   }
 
   private emitPending(flow: Flow, p: PendingHello, sh: ServerHello | undefined): void {
-    const ch = p.hello
+    const ch = p.client
     const c = p.clientDir
     const s = c === 0 ? 1 : 0
-    const letter = flow.transport === 'tcp' ? 't' : flow.transport === 'dtls' ? 'd' : 'q'
-    const j3 = ch === undefined ? undefined : ja3(ch)
-    const j4 = ch === undefined ? undefined : ja4(ch, letter)
     const j3s = sh === undefined ? undefined : ja3s(sh)
-    const j4s = sh === undefined || !this.ja4plus ? undefined : ja4s(sh, letter)
+    const j4s = sh === undefined || !this.ja4plus ? undefined : ja4s(sh, letter(flow.transport))
     let anomalies = p.anomalies.length === 0 ? EMPTY_ANOMALIES : p.anomalies
     if (sh !== undefined && sh.anomalies.length > 0) anomalies = [...new Set([...anomalies, ...sh.anomalies])]
     for (const a of anomalies) this.count(a)
@@ -448,16 +477,15 @@ export class HandshakeEngine {
       transport: flow.transport,
       hello_index: p.index,
       sni: ch?.sni ?? null,
-      alpn: ch === undefined ? [] : ch.alpn.map(alpnName),
-      tls_version:
-        ch !== undefined ? versionName(clientMaxVersion(ch)) : p.index > 0 ? 'ssl2' : null,
+      alpn: ch?.alpn ?? [],
+      tls_version: ch !== undefined ? ch.tlsVersion : p.index > 0 ? 'ssl2' : null,
       tls_version_negotiated: sh === undefined ? null : versionName(sh.selectedVersion ?? sh.legacyVersion),
-      ja3: j3?.ja3 ?? null,
-      ja3_str: j3?.ja3_str ?? null,
-      ja4: j4?.ja4 ?? null,
-      ja4_r: j4?.ja4_r ?? null,
-      ja4_o: j4?.ja4_o ?? null,
-      ja4_ro: j4?.ja4_ro ?? null,
+      ja3: ch?.ja3 ?? null,
+      ja3_str: ch?.ja3_str ?? null,
+      ja4: ch?.ja4 ?? null,
+      ja4_r: ch?.ja4_r ?? null,
+      ja4_o: ch?.ja4_o ?? null,
+      ja4_ro: ch?.ja4_ro ?? null,
       ja3s: j3s?.ja3s ?? null,
       ja3s_str: j3s?.ja3s_str ?? null,
       ja4s: j4s?.ja4s ?? null,
@@ -466,6 +494,26 @@ export class HandshakeEngine {
     }
     this.stats.events++
     this.onEvent(event)
+  }
+}
+
+function letter(t: Transport): 't' | 'd' | 'q' {
+  return t === 'tcp' ? 't' : t === 'dtls' ? 'd' : 'q'
+}
+
+function clientFields(ch: ClientHello, transport: 't' | 'd' | 'q'): ClientFields {
+  const j3 = ja3(ch)
+  const j4 = ja4(ch, transport)
+  return {
+    sni: ch.sni ?? null,
+    alpn: ch.alpn.map(alpnName),
+    tlsVersion: versionName(clientMaxVersion(ch)),
+    ja3: j3.ja3,
+    ja3_str: j3.ja3_str,
+    ja4: j4.ja4,
+    ja4_r: j4.ja4_r,
+    ja4_o: j4.ja4_o,
+    ja4_ro: j4.ja4_ro,
   }
 }
 

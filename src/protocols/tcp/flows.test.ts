@@ -48,3 +48,13 @@ test('a full table evicts the oldest flow and counts it', () => {
   assert.deepEqual(expired, ['0:evicted', '1:evicted'])
   assert.deepEqual([...t.values()], [2, 3, 4])
 })
+
+test('the IPv4 fast path builds the same key as the general path', () => {
+  const v4in6 = (ip: Uint8Array): string => {
+    let s = ''
+    for (let i = 0; i < ip.length; i += 2) s += String.fromCharCode(((ip[i] ?? 0) << 8) | (ip[i + 1] ?? 0))
+    return s
+  }
+  const k = flowKey(6, b, 443, a, 5000)
+  assert.equal(k.key, String.fromCharCode(6) + v4in6(a) + String.fromCharCode(5000) + v4in6(b) + String.fromCharCode(443))
+})

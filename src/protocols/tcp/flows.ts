@@ -54,10 +54,21 @@ export function flowKey(
   dstPort: number,
 ): FlowKey {
   const srcIsLow = endpointOrder(srcIp, srcPort, dstIp, dstPort) <= 0
-  const a = packEndpoint(srcIp, srcPort)
-  const b = packEndpoint(dstIp, dstPort)
-  const p = String.fromCharCode(protocol)
-  return { key: srcIsLow ? p + a + b : p + b + a, srcIsLow }
+  const [lo, loPort, hi, hiPort] = srcIsLow ? [srcIp, srcPort, dstIp, dstPort] : [dstIp, dstPort, srcIp, srcPort]
+  if (lo.length === 4 && hi.length === 4) {
+    // The common case in one call: same characters as the general path, one flat string.
+    const key = String.fromCharCode(
+      protocol,
+      ((lo[0] ?? 0) << 8) | (lo[1] ?? 0),
+      ((lo[2] ?? 0) << 8) | (lo[3] ?? 0),
+      loPort,
+      ((hi[0] ?? 0) << 8) | (hi[1] ?? 0),
+      ((hi[2] ?? 0) << 8) | (hi[3] ?? 0),
+      hiPort,
+    )
+    return { key, srcIsLow }
+  }
+  return { key: String.fromCharCode(protocol) + packEndpoint(lo, loPort) + packEndpoint(hi, hiPort), srcIsLow }
 }
 
 export interface FlowTableOptions<T> {
