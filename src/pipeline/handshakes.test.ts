@@ -6,22 +6,24 @@ import { ByteBuilder } from '../bytes/builder.ts'
 import {
   chromeHelloSpec,
   clientHelloBody,
-  dtlsHandshakeRecord,
+  dtlsHandshake,
+  dtlsRecord,
   ext,
   handshake,
-  records,
+  record,
   serverHelloBody,
-} from '../../test/builders/tls.ts'
+  u16ListExt,
+} from '../protocols/tls/test-helpers/fixtures.ts'
 import { ethernet, ipv4, tcpConversation, udpDatagram, type CapturedPacket } from '../../test/builders/packets.ts'
 
 const CHROME_JA4 = 't13d1516h2_8daaf6152771_e5627efa2ab1'
-const chrome = records(22, handshake(1, clientHelloBody(chromeHelloSpec())))
-const sh13 = records(22, handshake(2, serverHelloBody({ cipher: 0x1301, extensions: [ext.raw(0x002b, [3, 4]), ext.raw(0x0033, [0, 0x1d, 0, 0])] })), 0x0303)
+const chrome = record(22, handshake(1, clientHelloBody(chromeHelloSpec())))
+const sh13 = record(22, handshake(2, serverHelloBody({ cipher: 0x1301, extensions: [ext(0x002b, [3, 4]), ext(0x0033, [0, 0x1d, 0, 0])] })), 0x0303)
 // RFC 8446 §4.1.3: SHA-256("HelloRetryRequest")
 const HRR_RANDOM = Uint8Array.from(
   Buffer.from('cf21ad74e59a6111be1d8c021e65b891c2a211167abb8c5e079e09e2c8a8339c', 'hex'),
 )
-const hrr = records(22, handshake(2, serverHelloBody({ cipher: 0x1301, random: HRR_RANDOM, extensions: [ext.raw(0x002b, [3, 4]), ext.raw(0x0033, [0, 0x17])] })), 0x0303)
+const hrr = record(22, handshake(2, serverHelloBody({ cipher: 0x1301, random: HRR_RANDOM, extensions: [ext(0x002b, [3, 4]), ext(0x0033, [0, 0x17])] })), 0x0303)
 
 function run(packets: CapturedPacket[]): TlsEvent[] {
   const events: TlsEvent[] = []
@@ -39,7 +41,7 @@ test('one connection gives one event with client and server fingerprints', () =>
   assert.equal(e.src_ip, '10.0.0.1')
   assert.equal(e.src_port, 50000)
   assert.equal(e.dst_port, 443)
-  assert.equal(e.sni, 'example.com')
+  assert.equal(e.sni, 'www.example.com')
   assert.deepEqual(e.alpn, ['h2', 'http/1.1'])
   assert.equal(e.tls_version, '1.3')
   assert.equal(e.tls_version_negotiated, '1.3')
@@ -72,8 +74,8 @@ test('segments delivered out of order and retransmitted are reassembled', () => 
 })
 
 test('a HelloRetryRequest flow gives two events, each with its own server hello', () => {
-  const second = records(22, handshake(1, clientHelloBody(chromeHelloSpec())))
-  const ccs = records(20, Uint8Array.of(1), 0x0303)
+  const second = record(22, handshake(1, clientHelloBody(chromeHelloSpec())))
+  const ccs = record(20, Uint8Array.of(1), 0x0303)
   const events = run(
     tcpConversation({
       flights: [
@@ -140,8 +142,8 @@ test('TLS after an SMTP STARTTLS exchange is found', () => {
 })
 
 test('a DTLS 1.2 ClientHello over UDP is fingerprinted with the d prefix', () => {
-  const body = clientHelloBody({ legacyVersion: 0xfefd, ciphers: [0xc02b, 0xc02f], cookie: new Uint8Array(), extensions: [ext.u16list(0x000a, [0x001d])] })
-  const dgram = dtlsHandshakeRecord(1, body)
+  const body = clientHelloBody({ legacyVersion: 0xfefd, ciphers: [0xc02b, 0xc02f], cookie: new Uint8Array(), extensions: [u16ListExt(0x000a, [0x001d])] })
+  const dgram = dtlsRecord(22, dtlsHandshake(1, 0, body))
   const pkt = ethernet(0x0800, ipv4([10, 0, 0, 1], [10, 0, 0, 2], 17, udpDatagram(40000, 4433, dgram)))
   const events = run([{ tsUs: 1_700_000_000_000_000, data: pkt }])
   assert.equal(events.length, 1)
@@ -174,7 +176,7 @@ test('connections that end leave no state behind; unfinished ones expire', () =>
   assert.deepEqual(engine.tracked, { active: 0, finished: 0 })
   // Encrypted data ends the handshake part: without a teardown the connections are kept as
   // tombstones, then expire with capture time.
-  const appData = records(23, new Uint8Array(64).fill(0x42), 0x0303)
+  const appData = record(23, new Uint8Array(64).fill(0x42), 0x0303)
   for (let i = 0; i < 500; i++) {
     const conv = tcpConversation({
       sport: 20000 + i,

@@ -103,7 +103,7 @@ interface Flow {
   key: string
   transport: Transport
   /** Endpoints as low (0) / high (1) by key order; copies, the packet's views do not last. */
-  ip: [Uint8Array, Uint8Array]
+  ip: [string, string]
   port: [number, number]
   /** Which endpoint is the client, once known (SYN, SYN-ACK or first ClientHello). */
   clientDir: 0 | 1 | undefined
@@ -194,6 +194,10 @@ export class HandshakeEngine {
     // shard, so the per-shard statistics simply add up.
     const counts = this.shardIndex === 0
     if (counts) this.stats.packets++
+    if (this.shardCount > 1) {
+      const h = this.decoder.quickFlowHash(rec)
+      if (h >= 0 && h % this.shardCount !== this.shardIndex) return
+    }
     const out = this.decoder.decode(rec)
     if (counts) for (const a of out.anomalies) this.count(a)
     if (out.kind === 'ignored' || out.kind === 'fragment_held') {
@@ -232,8 +236,9 @@ export class HandshakeEngine {
   }
 
   private newFlow(key: string, p: DecodedPacket, srcIsLow: boolean, transport: Transport): Flow {
-    const src = p.srcIp.slice()
-    const dst = p.dstIp.slice()
+    // Formatted once per flow: the packet's address views do not outlive the call.
+    const src = formatIp(p.srcIp)
+    const dst = formatIp(p.dstIp)
     const dir = (): Direction => ({
       reasm: undefined,
       tls: undefined,
@@ -470,9 +475,9 @@ export class HandshakeEngine {
     const event: TlsEvent = {
       type: 'tls',
       ts: isoFromUs(p.tsUs),
-      src_ip: formatIp(flow.ip[c]),
+      src_ip: flow.ip[c],
       src_port: flow.port[c],
-      dst_ip: formatIp(flow.ip[s]),
+      dst_ip: flow.ip[s],
       dst_port: flow.port[s],
       transport: flow.transport,
       hello_index: p.index,

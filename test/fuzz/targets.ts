@@ -15,14 +15,19 @@ import { ja3, ja3s } from '../../src/fingerprints/ja3.ts'
 import { ja4 } from '../../src/fingerprints/ja4.ts'
 import { ja4s } from '../../src/fingerprints/ja4plus/ja4s.ts'
 import {
+  alpnExt,
   chromeHelloSpec,
   clientHelloBody,
-  dtlsHandshakeRecord,
+  dtlsHandshake,
+  dtlsRecord,
   ext,
   handshake,
+  record,
   records,
   serverHelloBody,
-} from '../builders/tls.ts'
+  supportedVersionsExt,
+  u16ListExt,
+} from '../../src/protocols/tls/test-helpers/fixtures.ts'
 import { pcapFile, pcapngFile, tcpConversation } from '../builders/packets.ts'
 import { chunks, mutate } from './mutate.ts'
 import type { Rng } from './rng.ts'
@@ -37,11 +42,11 @@ const chrome = clientHelloBody(chromeHelloSpec())
 const minimal = clientHelloBody({ legacyVersion: 0x0301, ciphers: [0x0004, 0x0005], extensions: undefined })
 const oddAlpn = clientHelloBody({
   ciphers: [0x1301],
-  extensions: [ext.alpn(Uint8Array.of(0xab, 0xcd), 'z'), ext.supportedVersions([0x7f1c, 0x0304]), ext.raw(0x0032, [0, 2, 4, 3])],
+  extensions: [alpnExt([Uint8Array.of(0xab, 0xcd), 'z']), supportedVersionsExt([0x7f1c, 0x0304]), ext(0x0032, [0, 2, 4, 3])],
 })
-const dtlsHello = clientHelloBody({ legacyVersion: 0xfefd, ciphers: [0xc02b], cookie: Uint8Array.of(1, 2, 3), extensions: [ext.u16list(0x000a, [0x001d])] })
-const sh13 = serverHelloBody({ cipher: 0x1301, extensions: [ext.raw(0x002b, [3, 4]), ext.raw(0x0033, [0, 0x1d, 0, 0])] })
-const sh12 = serverHelloBody({ cipher: 0xc030, extensions: [ext.raw(0xff01, [0]), ext.raw(0x0000), ext.alpn('h2')] })
+const dtlsHello = clientHelloBody({ legacyVersion: 0xfefd, ciphers: [0xc02b], cookie: Uint8Array.of(1, 2, 3), extensions: [u16ListExt(0x000a, [0x001d])] })
+const sh13 = serverHelloBody({ cipher: 0x1301, extensions: [ext(0x002b, [3, 4]), ext(0x0033, [0, 0x1d, 0, 0])] })
+const sh12 = serverHelloBody({ cipher: 0xc030, extensions: [ext(0xff01, [0]), ext(0x0000), alpnExt(['h2'])] })
 
 function fingerprintClient(body: Uint8Array, dtls: boolean): void {
   const r = parseClientHello(body, { dtls })
@@ -67,20 +72,20 @@ function onMessages(msgs: HandshakeMessage[], dtls: boolean): void {
   }
 }
 
-const clientFlight = records(22, handshake(1, chrome))
-const smtpPrefixed = new ByteBuilder().ascii('STARTTLS\r\n').bytes(records(22, handshake(1, minimal))).build()
+const clientFlight = record(22, handshake(1, chrome))
+const smtpPrefixed = new ByteBuilder().ascii('STARTTLS\r\n').bytes(record(22, handshake(1, minimal))).build()
 const serverFlight = new ByteBuilder()
-  .bytes(records(22, new ByteBuilder().bytes(handshake(2, sh12)).bytes(handshake(11, Uint8Array.of(0, 0, 0))).build(), 0x0303, 40))
-  .bytes(records(20, Uint8Array.of(1), 0x0303))
-  .bytes(records(22, new Uint8Array(40).fill(0x5a), 0x0303))
+  .bytes(records(22, new ByteBuilder().bytes(handshake(2, sh12)).bytes(handshake(11, Uint8Array.of(0, 0, 0))).build(), 40, 0x0303))
+  .bytes(record(20, Uint8Array.of(1), 0x0303))
+  .bytes(record(22, new Uint8Array(40).fill(0x5a), 0x0303))
   .build()
 const hrrClient = new ByteBuilder()
-  .bytes(records(22, handshake(1, oddAlpn)))
-  .bytes(records(20, Uint8Array.of(1), 0x0303))
-  .bytes(records(22, handshake(1, oddAlpn)))
+  .bytes(record(22, handshake(1, oddAlpn)))
+  .bytes(record(20, Uint8Array.of(1), 0x0303))
+  .bytes(record(22, handshake(1, oddAlpn)))
   .build()
 
-const conversation = tcpConversation({ clientData: [clientFlight], serverData: [records(22, handshake(2, sh13), 0x0303)] })
+const conversation = tcpConversation({ clientData: [clientFlight], serverData: [record(22, handshake(2, sh13), 0x0303)] })
 const splitConversation = tcpConversation({
   clientData: [clientFlight.subarray(0, 100), clientFlight.subarray(100)],
   serverData: [serverFlight],
@@ -113,7 +118,7 @@ export const TARGETS: Target[] = [
   },
   {
     name: 'dtls-records',
-    seeds: [dtlsHandshakeRecord(1, dtlsHello), dtlsHandshakeRecord(2, sh12, 1)],
+    seeds: [dtlsRecord(22, dtlsHandshake(1, 0, dtlsHello)), dtlsRecord(22, dtlsHandshake(2, 1, sh12), { seq: 1 })],
     run: (input) => {
       const s = new DtlsHandshakeStream()
       onMessages(s.push(input), true)

@@ -15,6 +15,7 @@ import { LinkType } from '../pcap/types.ts'
 import { CapturedPacket } from '../pcap/reader.ts'
 import type { PacketRecord } from '../pcap/types.ts'
 import { FragmentTable } from './fragments.ts'
+import { flowHashAt } from '../tcp/flows.ts'
 import type { DecodeOutcome, DecodedPacket, LinkAnomaly, TcpHeader } from './types.ts'
 
 // IEEE 802 EtherTypes (https://www.iana.org/assignments/ieee-802-numbers).
@@ -153,6 +154,48 @@ export class PacketDecoder {
   /** Incomplete fragmented datagrams held right now. */
   get pendingFragmentDatagrams(): number {
     return this.fragments.size
+  }
+
+  /**
+   * The flow hash (`flowHash`) of a plain Ethernet / IPv4 / TCP-or-UDP packet, read without
+   * decoding it, or -1 when the packet needs the full decoder (VLAN, IPv6, fragments, tunnels,
+   * odd lengths). Lets a shard skip other shards' packets cheaply; for a packet it accepts,
+   * `decode` would report no anomaly, so skipping loses no count.
+   */
+  quickFlowHash(rec: PacketRecord): number {
+    if (rec.linkType !== LinkType.ETHERNET) return -1
+    let b: Uint8Array
+    let off: number
+    let end: number
+    if (rec instanceof CapturedPacket) {
+      b = rec.bytes
+      off = rec.start
+      end = rec.end
+    } else {
+      b = rec.data
+      off = 0
+      end = b.length
+    }
+    const ip = off + 14
+    if (end - ip < 20 || u16(b, off + 12) !== ETH_IPV4) return -1
+    const vihl = b[ip] ?? 0
+    const hl = (vihl & 15) * 4
+    const total = u16(b, ip + 2)
+    if (vihl >> 4 !== 4 || hl < 20 || total < hl || ip + total > end) return -1
+    if ((u16(b, ip + 6) & 0x3fff) !== 0) return -1
+    const proto = b[ip + 9] ?? 0
+    const t = ip + hl
+    if (proto === IPPROTO_TCP) {
+      if (total - hl < 20) return -1
+      const dataOff = ((b[t + 12] ?? 0) >> 4) * 4
+      if (dataOff < 20 || dataOff > total - hl) return -1
+    } else if (proto === IPPROTO_UDP) {
+      if (total - hl < 8) return -1
+      const len = u16(b, t + 4)
+      if (len < 8 || len > total - hl) return -1
+      if (isTunnelPort(u16(b, t)) || isTunnelPort(u16(b, t + 2))) return -1
+    } else return -1
+    return flowHashAt(b, ip + 12, ip + 16, 4, u16(b, t), u16(b, t + 2))
   }
 
   /** Decodes one record. Never throws. */

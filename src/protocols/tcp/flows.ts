@@ -26,13 +26,18 @@ function packEndpoint(ip: Uint8Array, port: number): string {
  * workers); not a key: different flows may share it.
  */
 export function flowHash(srcIp: Uint8Array, srcPort: number, dstIp: Uint8Array, dstPort: number): number {
-  return (endpointHash(srcIp, srcPort) + endpointHash(dstIp, dstPort)) >>> 0
+  return (endpointHash(srcIp, 0, srcIp.length, srcPort) + endpointHash(dstIp, 0, dstIp.length, dstPort)) >>> 0
 }
 
-function endpointHash(ip: Uint8Array, port: number): number {
+/** `flowHash` of addresses read in place: `len` bytes at `srcOff` and at `dstOff` of `b`. */
+export function flowHashAt(b: Uint8Array, srcOff: number, dstOff: number, len: number, srcPort: number, dstPort: number): number {
+  return (endpointHash(b, srcOff, len, srcPort) + endpointHash(b, dstOff, len, dstPort)) >>> 0
+}
+
+function endpointHash(b: Uint8Array, off: number, len: number, port: number): number {
   // FNV-1a over the address bytes and the port (the two halves are summed, so order-free).
   let h = 0x811c9dc5
-  for (let i = 0; i < ip.length; i++) h = Math.imul(h ^ (ip[i] ?? 0), 0x01000193)
+  for (let i = off; i < off + len; i++) h = Math.imul(h ^ (b[i] ?? 0), 0x01000193)
   h = Math.imul(h ^ (port >> 8), 0x01000193)
   h = Math.imul(h ^ (port & 0xff), 0x01000193)
   return h >>> 0

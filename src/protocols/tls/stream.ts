@@ -100,7 +100,8 @@ export class TlsHandshakeStream {
   private ccsSeen = false
 
   // Handshake reassembly: a partial header, then a partial body.
-  private readonly hdr = new Uint8Array(TLS_HANDSHAKE_HEADER_BYTES)
+  /** A handshake header split across records (rare): made when first needed. */
+  private hdr: Uint8Array = EMPTY
   private hdrFill = 0
   private hdrOffset = 0
   private hdrVersion = 0
@@ -328,6 +329,7 @@ export class TlsHandshakeStream {
             this.hdrOffset = base + p
             this.hdrVersion = recVersion
           }
+          if (this.hdr.length === 0) this.hdr = new Uint8Array(TLS_HANDSHAKE_HEADER_BYTES)
           while (this.hdrFill < TLS_HANDSHAKE_HEADER_BYTES && p < end)
             this.hdr[this.hdrFill++] = frag[p++] ?? 0
           if (this.hdrFill < TLS_HANDSHAKE_HEADER_BYTES) break
