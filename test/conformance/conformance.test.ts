@@ -71,7 +71,7 @@ for (const [root, list] of suites) {
       if (expected.flows.some(isQuic)) {
         await t.test('QUIC flows', { todo: QUIC_PENDING }, () => {
           const q = compare(expected, events, FIELDS, isQuic)
-          assert.deepEqual(q.failures, [])
+          assert.equal(q.failures.length, 0, `${q.failures.length} QUIC values not produced yet`)
         })
       }
     })
