@@ -11,11 +11,15 @@ const FIXTURE = join(ROOT, 'test/fixtures/pcap/real-clients.pcap')
 const tmp = mkdtempSync(join(tmpdir(), 'tlsight-cli-'))
 
 function analyze(args: string[], input?: Uint8Array) {
-  return run(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), 'analyze', ...args], {
-    cwd: ROOT,
-    input,
-    timeoutMs: 60_000,
-  })
+  return run(
+    process.execPath,
+    ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), 'analyze', ...args],
+    {
+      cwd: ROOT,
+      input,
+      timeoutMs: 60_000,
+    },
+  )
 }
 
 function lines(stdout: string): Record<string, unknown>[] {
@@ -30,12 +34,19 @@ test('a file gives one JSON line per ClientHello and exit code 0', async () => {
   assert.equal(r.code, 0, r.stderr)
   const events = lines(r.stdout)
   assert.equal(events.length, 17)
-  assert.ok(events.every((e) => e.type === 'tls' && typeof e.ja4 === 'string' && typeof e.ja3s === 'string'))
+  assert.ok(
+    events.every(
+      (e) => e.type === 'tls' && typeof e.ja4 === 'string' && typeof e.ja3s === 'string',
+    ),
+  )
 })
 
 test('stdin ("-") gives the same lines as the file', async () => {
   const fromFile = await analyze([FIXTURE, '--format', 'jsonl', '--threads', '1'])
-  const fromStdin = await analyze(['-', '--format', 'jsonl', '--threads', '1'], readFileSync(FIXTURE))
+  const fromStdin = await analyze(
+    ['-', '--format', 'jsonl', '--threads', '1'],
+    readFileSync(FIXTURE),
+  )
   assert.equal(fromStdin.code, 0, fromStdin.stderr)
   assert.equal(fromStdin.stdout, fromFile.stdout)
 })
@@ -44,9 +55,15 @@ test('worker threads give the same events as one thread', async () => {
   const one = await analyze([FIXTURE, '--format', 'jsonl', '--threads', '1'])
   const three = await analyze([FIXTURE, '--format', 'jsonl', '--threads', '3', '--stats'])
   assert.equal(three.code, 0, three.stderr)
-  const sort = (s: string): string[] => s.split('\n').filter((l) => l !== '').sort()
+  const sort = (s: string): string[] =>
+    s
+      .split('\n')
+      .filter((l) => l !== '')
+      .sort()
   assert.deepEqual(sort(three.stdout), sort(one.stdout))
-  const stats = JSON.parse(three.stderr.trim().split('\n').pop() ?? '{}') as { engine: { events: number } }
+  const stats = JSON.parse(three.stderr.trim().split('\n').pop() ?? '{}') as {
+    engine: { events: number }
+  }
   assert.equal(stats.engine.events, 17)
 })
 
@@ -54,7 +71,11 @@ test('stdin with worker threads gives the same events', async () => {
   const one = await analyze([FIXTURE, '--format', 'jsonl', '--threads', '1'])
   const two = await analyze(['-', '--format', 'jsonl', '--threads', '2'], readFileSync(FIXTURE))
   assert.equal(two.code, 0, two.stderr)
-  const sort = (s: string): string[] => s.split('\n').filter((l) => l !== '').sort()
+  const sort = (s: string): string[] =>
+    s
+      .split('\n')
+      .filter((l) => l !== '')
+      .sort()
   assert.deepEqual(sort(two.stdout), sort(one.stdout))
 })
 
@@ -103,7 +124,10 @@ test('a truncated capture prints what it holds and warns with the anomaly count'
   assert.equal(r.code, 0)
   const n = lines(r.stdout).length
   assert.ok(n > 0 && n < 17, `${n} events`)
-  assert.match(r.stderr, /is truncated; printed what it holds: \d+ packets, \d+ handshakes, \d+ anomalies/)
+  assert.match(
+    r.stderr,
+    /is truncated; printed what it holds: \d+ packets, \d+ handshakes, \d+ anomalies/,
+  )
 })
 
 test('bad usage exits 64', async () => {

@@ -21,7 +21,10 @@ test('u32 of 0xffffffff stays unsigned', () => {
 })
 
 test('a child vector is clamped to its declared length', () => {
-  const buf = new ByteBuilder().vec16((b) => b.u8(1).u8(2)).u8(9).build()
+  const buf = new ByteBuilder()
+    .vec16((b) => b.u8(1).u8(2))
+    .u8(9)
+    .build()
   const r = new ByteReader(buf)
   const child = r.vec16()
   assert.equal(child.remaining, 2)

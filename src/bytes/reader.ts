@@ -7,12 +7,7 @@
 
 /** Machine-readable reasons a parse can fail. Open for extension by each protocol. */
 export type ParseErrorCode =
-  | 'truncated'
-  | 'bad_magic'
-  | 'bad_length'
-  | 'bad_value'
-  | 'unsupported'
-  | 'limit_exceeded'
+  'truncated' | 'bad_magic' | 'bad_length' | 'bad_value' | 'unsupported' | 'limit_exceeded'
 
 export interface ParseError {
   code: ParseErrorCode
@@ -91,7 +86,10 @@ export class ByteReader {
     const b = this.buf
     const p = this.pos
     this.pos = p + 4
-    return (((b[p] ?? 0) << 24) | ((b[p + 1] ?? 0) << 16) | ((b[p + 2] ?? 0) << 8) | (b[p + 3] ?? 0)) >>> 0
+    return (
+      (((b[p] ?? 0) << 24) | ((b[p + 1] ?? 0) << 16) | ((b[p + 2] ?? 0) << 8) | (b[p + 3] ?? 0)) >>>
+      0
+    )
   }
 
   u16le(): number {
@@ -107,7 +105,10 @@ export class ByteReader {
     const b = this.buf
     const p = this.pos
     this.pos = p + 4
-    return ((b[p] ?? 0) | ((b[p + 1] ?? 0) << 8) | ((b[p + 2] ?? 0) << 16) | ((b[p + 3] ?? 0) << 24)) >>> 0
+    return (
+      ((b[p] ?? 0) | ((b[p + 1] ?? 0) << 8) | ((b[p + 2] ?? 0) << 16) | ((b[p + 3] ?? 0) << 24)) >>>
+      0
+    )
   }
 
   /** `n` bytes as a view into the underlying buffer (no copy). */

@@ -48,14 +48,22 @@ class Shard {
     const events = this.events
     this.events = 0
     // Each chunk starts its own ArrayBuffer (LineBuffer allocates ≥ 1 MiB, never pooled).
-    const buffers = chunks.map((c) => (c.byteOffset === 0 && c.buffer instanceof ArrayBuffer ? c.buffer : c.slice().buffer))
+    const buffers = chunks.map((c) =>
+      c.byteOffset === 0 && c.buffer instanceof ArrayBuffer ? c.buffer : c.slice().buffer,
+    )
     return { buffers, lengths: chunks.map((c) => c.length), events }
   }
 
   chunk(seq: number, bytes: Uint8Array): void {
     if (!this.reader.failed) this.reader.push(bytes)
     const t = this.take()
-    const msg: FromWorker = { type: 'out', seq, bytes: bytes.length, failed: this.reader.failed, ...t }
+    const msg: FromWorker = {
+      type: 'out',
+      seq,
+      bytes: bytes.length,
+      failed: this.reader.failed,
+      ...t,
+    }
     this.port.postMessage(msg, t.buffers)
   }
 

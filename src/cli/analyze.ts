@@ -44,7 +44,8 @@ const PARALLEL_MIN_INPUT_BYTES = 32 * 1024 * 1024
 const MAX_THREADS = 64
 
 function threadCount(spec: string, inputBytes: number): number | undefined {
-  if (spec === 'auto') return inputBytes >= PARALLEL_MIN_INPUT_BYTES ? Math.min(availableParallelism(), 8) : 1
+  if (spec === 'auto')
+    return inputBytes >= PARALLEL_MIN_INPUT_BYTES ? Math.min(availableParallelism(), 8) : 1
   const n = Number(spec)
   return Number.isInteger(n) && n >= 1 && n <= MAX_THREADS ? n : undefined
 }
@@ -73,7 +74,9 @@ export async function analyzeCommand(argv: string[], io: Io): Promise<number> {
       },
     })
   } catch (e) {
-    io.stderr.write(`tlsight analyze: ${e instanceof Error ? e.message : String(e)}\n\n${ANALYZE_HELP}`)
+    io.stderr.write(
+      `tlsight analyze: ${e instanceof Error ? e.message : String(e)}\n\n${ANALYZE_HELP}`,
+    )
     return EXIT_USAGE
   }
   const { values, positionals } = parsed
@@ -82,7 +85,9 @@ export async function analyzeCommand(argv: string[], io: Io): Promise<number> {
     return EXIT_OK
   }
   if (positionals.length !== 1) {
-    io.stderr.write(`tlsight analyze: expected one input (a capture file or "-")\n\n${ANALYZE_HELP}`)
+    io.stderr.write(
+      `tlsight analyze: expected one input (a capture file or "-")\n\n${ANALYZE_HELP}`,
+    )
     return EXIT_USAGE
   }
   const format = values.format ?? (io.stdout.isTTY ? 'table' : 'jsonl')
@@ -101,14 +106,21 @@ export async function analyzeCommand(argv: string[], io: Io): Promise<number> {
       if (!st.isFile()) throw new Error('not a regular file')
       total = st.size
     } catch (e) {
-      io.stderr.write(`tlsight analyze: cannot read ${input}: ${e instanceof Error ? e.message : String(e)}\n`)
+      io.stderr.write(
+        `tlsight analyze: cannot read ${input}: ${e instanceof Error ? e.message : String(e)}\n`,
+      )
       return EXIT_IO
     }
     source = createReadStream(input, { highWaterMark: 1 << 20 })
   }
-  const threads = threadCount(values.threads ?? io.env.TLSIGHT_THREADS ?? 'auto', input === '-' ? Infinity : total)
+  const threads = threadCount(
+    values.threads ?? io.env.TLSIGHT_THREADS ?? 'auto',
+    input === '-' ? Infinity : total,
+  )
   if (threads === undefined) {
-    io.stderr.write(`tlsight analyze: --threads takes a number from 1 to ${MAX_THREADS} or "auto"\n`)
+    io.stderr.write(
+      `tlsight analyze: --threads takes a number from 1 to ${MAX_THREADS} or "auto"\n`,
+    )
     return EXIT_USAGE
   }
   const showProgress =
@@ -213,7 +225,9 @@ async function run(source: Readable, o: RunOptions): Promise<number> {
 async function fail(o: RunOptions, out: LineWriter, e: unknown): Promise<number> {
   o.progress?.done()
   await out.flush()
-  o.io.stderr.write(`tlsight analyze: error reading ${o.name}: ${e instanceof Error ? e.message : String(e)}\n`)
+  o.io.stderr.write(
+    `tlsight analyze: error reading ${o.name}: ${e instanceof Error ? e.message : String(e)}\n`,
+  )
   return EXIT_IO
 }
 

@@ -24,7 +24,12 @@ Today: tlsight analyze <capture> fingerprints captures offline.
 
 export async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv
-  const io = { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, env: process.env }
+  const io = {
+    stdin: process.stdin,
+    stdout: process.stdout,
+    stderr: process.stderr,
+    env: process.env,
+  }
   switch (cmd) {
     case 'analyze':
       return analyzeCommand(rest, io)
@@ -55,7 +60,9 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
       process.exitCode = code
     },
     (err: unknown) => {
-      process.stderr.write(`tlsight: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`)
+      process.stderr.write(
+        `tlsight: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+      )
       process.exitCode = 1
     },
   )

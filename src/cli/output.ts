@@ -122,9 +122,13 @@ function cell(s: string, width: number): string {
 }
 
 export function tableHeader(): string {
-  return TABLE_COLUMNS.map((c) => cell(c.title, c.width)).join(' ').trimEnd()
+  return TABLE_COLUMNS.map((c) => cell(c.title, c.width))
+    .join(' ')
+    .trimEnd()
 }
 
 export function tableRow(e: TlsEvent): string {
-  return TABLE_COLUMNS.map((c) => cell(c.get(e), c.width)).join(' ').trimEnd()
+  return TABLE_COLUMNS.map((c) => cell(c.get(e), c.width))
+    .join(' ')
+    .trimEnd()
 }

@@ -47,7 +47,18 @@ test('the serializer covers every field of the schema, in order', () => {
 })
 
 test('jsonString escapes to ASCII and parses back to the same string', () => {
-  for (const s of ['', 'plain', 'q"uote', 'back\\slash', 'nl\n', '\u2028', '\ud800', 'ü', '\u007f', 'x\u0000y']) {
+  for (const s of [
+    '',
+    'plain',
+    'q"uote',
+    'back\\slash',
+    'nl\n',
+    '\u2028',
+    '\ud800',
+    'ü',
+    '\u007f',
+    'x\u0000y',
+  ]) {
     const j = jsonString(s)
     assert.equal(JSON.parse(j), s)
     assert.match(j, /^[\x20-\x7e]*$/)

@@ -28,7 +28,12 @@ function escaped(s: string, from: number): string {
     if (c === 0x22) out += '\\"'
     else if (c === 0x5c) out += '\\\\'
     else if (c < 0x20 || c > 0x7e) {
-      out += '\\u' + (HEX[c >> 12] ?? '') + (HEX[(c >> 8) & 15] ?? '') + (HEX[(c >> 4) & 15] ?? '') + (HEX[c & 15] ?? '')
+      out +=
+        '\\u' +
+        (HEX[c >> 12] ?? '') +
+        (HEX[(c >> 8) & 15] ?? '') +
+        (HEX[(c >> 4) & 15] ?? '') +
+        (HEX[c & 15] ?? '')
     } else out += s[i]
   }
   return out + '"'

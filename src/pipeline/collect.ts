@@ -17,16 +17,23 @@ export async function collectCapture(
   opts: { ja4plus?: boolean } = {},
 ): Promise<CollectedCapture> {
   const events: TlsEvent[] = []
-  const engine = new HandshakeEngine({ ja4plus: opts.ja4plus ?? true, onEvent: (e) => events.push(e) })
+  const engine = new HandshakeEngine({
+    ja4plus: opts.ja4plus ?? true,
+    onEvent: (e) => events.push(e),
+  })
   const reader = new CaptureReader((rec) => engine.packet(rec))
   for await (const chunk of source) {
-    if (chunk instanceof Uint8Array) reader.push(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength))
+    if (chunk instanceof Uint8Array)
+      reader.push(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength))
     if (reader.failed) break
   }
   const summary = reader.end()
   return { events, summary, stats: engine.finish() }
 }
 
-export function collectFile(path: string, opts: { ja4plus?: boolean } = {}): Promise<CollectedCapture> {
+export function collectFile(
+  path: string,
+  opts: { ja4plus?: boolean } = {},
+): Promise<CollectedCapture> {
   return collectCapture(createReadStream(path, { highWaterMark: 1 << 20 }), opts)
 }

@@ -14,21 +14,55 @@ import {
   serverHelloBody,
   u16ListExt,
 } from '../protocols/tls/test-helpers/fixtures.ts'
-import { ethernet, ipv4, tcpConversation, udpDatagram, type CapturedPacket } from '../../test/builders/packets.ts'
+import {
+  ethernet,
+  ipv4,
+  tcpConversation,
+  udpDatagram,
+  type CapturedPacket,
+} from '../../test/builders/packets.ts'
 
 const CHROME_JA4 = 't13d1516h2_8daaf6152771_e5627efa2ab1'
 const chrome = record(22, handshake(1, clientHelloBody(chromeHelloSpec())))
-const sh13 = record(22, handshake(2, serverHelloBody({ cipher: 0x1301, extensions: [ext(0x002b, [3, 4]), ext(0x0033, [0, 0x1d, 0, 0])] })), 0x0303)
+const sh13 = record(
+  22,
+  handshake(
+    2,
+    serverHelloBody({
+      cipher: 0x1301,
+      extensions: [ext(0x002b, [3, 4]), ext(0x0033, [0, 0x1d, 0, 0])],
+    }),
+  ),
+  0x0303,
+)
 // RFC 8446 §4.1.3: SHA-256("HelloRetryRequest")
 const HRR_RANDOM = Uint8Array.from(
   Buffer.from('cf21ad74e59a6111be1d8c021e65b891c2a211167abb8c5e079e09e2c8a8339c', 'hex'),
 )
-const hrr = record(22, handshake(2, serverHelloBody({ cipher: 0x1301, random: HRR_RANDOM, extensions: [ext(0x002b, [3, 4]), ext(0x0033, [0, 0x17])] })), 0x0303)
+const hrr = record(
+  22,
+  handshake(
+    2,
+    serverHelloBody({
+      cipher: 0x1301,
+      random: HRR_RANDOM,
+      extensions: [ext(0x002b, [3, 4]), ext(0x0033, [0, 0x17])],
+    }),
+  ),
+  0x0303,
+)
 
 function run(packets: CapturedPacket[]): TlsEvent[] {
   const events: TlsEvent[] = []
   const engine = new HandshakeEngine({ onEvent: (e) => events.push(e) })
-  for (const p of packets) engine.packet({ tsUs: p.tsUs, linkType: 1, interfaceId: 0, data: p.data, origLen: p.data.length })
+  for (const p of packets)
+    engine.packet({
+      tsUs: p.tsUs,
+      linkType: 1,
+      interfaceId: 0,
+      data: p.data,
+      origLen: p.data.length,
+    })
   engine.finish()
   return events
 }
@@ -53,7 +87,12 @@ test('one connection gives one event with client and server fingerprints', () =>
 test('a ClientHello split at every byte over two segments gives the same fingerprints', () => {
   const want = run(tcpConversation({ clientData: [chrome], serverData: [sh13] }))[0]!
   for (let cut = 1; cut < chrome.length; cut += 7) {
-    const got = run(tcpConversation({ clientData: [chrome.subarray(0, cut), chrome.subarray(cut)], serverData: [sh13] }))
+    const got = run(
+      tcpConversation({
+        clientData: [chrome.subarray(0, cut), chrome.subarray(cut)],
+        serverData: [sh13],
+      }),
+    )
     assert.equal(got.length, 1, `cut ${cut}`)
     assert.equal(got[0]!.ja4_ro, want.ja4_ro, `cut ${cut}`)
     assert.equal(got[0]!.ja3, want.ja3, `cut ${cut}`)
@@ -61,7 +100,10 @@ test('a ClientHello split at every byte over two segments gives the same fingerp
 })
 
 test('segments delivered out of order and retransmitted are reassembled', () => {
-  const pkts = tcpConversation({ clientData: [chrome.subarray(0, 50), chrome.subarray(50, 200), chrome.subarray(200)], serverData: [sh13] })
+  const pkts = tcpConversation({
+    clientData: [chrome.subarray(0, 50), chrome.subarray(50, 200), chrome.subarray(200)],
+    serverData: [sh13],
+  })
   // Swap the 2nd and 3rd data segments and retransmit the first.
   const reordered = [...pkts]
   const a = reordered[3]!
@@ -87,20 +129,29 @@ test('a HelloRetryRequest flow gives two events, each with its own server hello'
     }),
   )
   assert.equal(events.length, 2)
-  assert.deepEqual(events.map((e) => e.hello_index), [1, 2])
+  assert.deepEqual(
+    events.map((e) => e.hello_index),
+    [1, 2],
+  )
   assert.deepEqual(
     events.map((e) => e.ja4s_r),
     ['t130200_1301_002b,0033', 't130200_1301_002b,0033'],
   )
-  assert.deepEqual(events.map((e) => e.anomalies), [[], []])
+  assert.deepEqual(
+    events.map((e) => e.anomalies),
+    [[], []],
+  )
 })
 
 test('two hellos before any server answer: the first is reported without server fields', () => {
   const events = run(tcpConversation({ clientData: [chrome, chrome], serverData: [sh13] }))
-  assert.deepEqual(events.map((e) => [e.hello_index, e.ja3s_str]), [
-    [1, null],
-    [2, '771,4865,43-51'],
-  ])
+  assert.deepEqual(
+    events.map((e) => [e.hello_index, e.ja3s_str]),
+    [
+      [1, null],
+      [2, '771,4865,43-51'],
+    ],
+  )
 })
 
 test('a ServerHello whose ClientHello was not captured is still reported', () => {
@@ -123,10 +174,17 @@ test('the ClientHello sender is the client even without a SYN (capture started m
 
 test('a reused port with a new SYN starts a new flow', () => {
   const first = tcpConversation({ clientData: [chrome], serverData: [sh13] }).slice(0, -2) // no FIN
-  const second = tcpConversation({ clientData: [chrome], serverData: [sh13], t0Us: 1_700_000_001_000_000 })
+  const second = tcpConversation({
+    clientData: [chrome],
+    serverData: [sh13],
+    t0Us: 1_700_000_001_000_000,
+  })
   const events = run([...first, ...second])
   assert.equal(events.length, 2)
-  assert.deepEqual(events.map((e) => e.hello_index), [1, 1])
+  assert.deepEqual(
+    events.map((e) => e.hello_index),
+    [1, 1],
+  )
 })
 
 test('TLS after an SMTP STARTTLS exchange is found', () => {
@@ -142,9 +200,17 @@ test('TLS after an SMTP STARTTLS exchange is found', () => {
 })
 
 test('a DTLS 1.2 ClientHello over UDP is fingerprinted with the d prefix', () => {
-  const body = clientHelloBody({ legacyVersion: 0xfefd, ciphers: [0xc02b, 0xc02f], cookie: new Uint8Array(), extensions: [u16ListExt(0x000a, [0x001d])] })
+  const body = clientHelloBody({
+    legacyVersion: 0xfefd,
+    ciphers: [0xc02b, 0xc02f],
+    cookie: new Uint8Array(),
+    extensions: [u16ListExt(0x000a, [0x001d])],
+  })
   const dgram = dtlsRecord(22, dtlsHandshake(1, 0, body))
-  const pkt = ethernet(0x0800, ipv4([10, 0, 0, 1], [10, 0, 0, 2], 17, udpDatagram(40000, 4433, dgram)))
+  const pkt = ethernet(
+    0x0800,
+    ipv4([10, 0, 0, 1], [10, 0, 0, 2], 17, udpDatagram(40000, 4433, dgram)),
+  )
   const events = run([{ tsUs: 1_700_000_000_000_000, data: pkt }])
   assert.equal(events.length, 1)
   assert.equal(events[0]!.transport, 'dtls')
@@ -155,7 +221,13 @@ test('JA4+ can be turned off', () => {
   const events: TlsEvent[] = []
   const engine = new HandshakeEngine({ ja4plus: false, onEvent: (e) => events.push(e) })
   for (const p of tcpConversation({ clientData: [chrome], serverData: [sh13] })) {
-    engine.packet({ tsUs: p.tsUs, linkType: 1, interfaceId: 0, data: p.data, origLen: p.data.length })
+    engine.packet({
+      tsUs: p.tsUs,
+      linkType: 1,
+      interfaceId: 0,
+      data: p.data,
+      origLen: p.data.length,
+    })
   }
   engine.finish()
   assert.equal(events[0]!.ja4s, null)
@@ -166,11 +238,25 @@ test('connections that end leave no state behind; unfinished ones expire', () =>
   const events: TlsEvent[] = []
   const engine = new HandshakeEngine({ onEvent: (e) => events.push(e) })
   const feed = (pkts: CapturedPacket[]): void => {
-    for (const p of pkts) engine.packet({ tsUs: p.tsUs, linkType: 1, interfaceId: 0, data: p.data, origLen: p.data.length })
+    for (const p of pkts)
+      engine.packet({
+        tsUs: p.tsUs,
+        linkType: 1,
+        interfaceId: 0,
+        data: p.data,
+        origLen: p.data.length,
+      })
   }
   const t0 = 1_700_000_000_000_000
   for (let i = 0; i < 500; i++) {
-    feed(tcpConversation({ sport: 10000 + i, clientData: [chrome], serverData: [sh13], t0Us: t0 + i * 1000 }))
+    feed(
+      tcpConversation({
+        sport: 10000 + i,
+        clientData: [chrome],
+        serverData: [sh13],
+        t0Us: t0 + i * 1000,
+      }),
+    )
   }
   assert.equal(events.length, 500)
   assert.deepEqual(engine.tracked, { active: 0, finished: 0 })
@@ -180,13 +266,20 @@ test('connections that end leave no state behind; unfinished ones expire', () =>
   for (let i = 0; i < 500; i++) {
     const conv = tcpConversation({
       sport: 20000 + i,
-      flights: [['c', chrome], ['s', sh13], ['s', appData], ['c', appData]],
+      flights: [
+        ['c', chrome],
+        ['s', sh13],
+        ['s', appData],
+        ['c', appData],
+      ],
       t0Us: t0 + 1e6 + i * 1000,
     })
     feed(conv.slice(0, -2))
   }
   assert.deepEqual(engine.tracked, { active: 0, finished: 500 })
-  feed(tcpConversation({ sport: 30000, clientData: [chrome], serverData: [sh13], t0Us: t0 + 400e6 }))
+  feed(
+    tcpConversation({ sport: 30000, clientData: [chrome], serverData: [sh13], t0Us: t0 + 400e6 }),
+  )
   assert.deepEqual(engine.tracked, { active: 0, finished: 0 })
   assert.equal(events.length, 1001)
   assert.equal(events[600]!.ja3s_str, '771,4865,43-51')

@@ -153,7 +153,8 @@ export function emptyStats(): HandshakeEngineStats {
 /** Adds `from` into `into` (shard statistics add up by construction). */
 export function addStats(into: HandshakeEngineStats, from: HandshakeEngineStats): void {
   for (const k of COUNTERS) into[k] += from[k]
-  for (const [k, v] of Object.entries(from.anomalies)) into.anomalies[k] = (into.anomalies[k] ?? 0) + v
+  for (const [k, v] of Object.entries(from.anomalies))
+    into.anomalies[k] = (into.anomalies[k] ?? 0) + v
 }
 
 export class HandshakeEngine {
@@ -332,7 +333,12 @@ export class HandshakeEngine {
         const msgs = tls.push(chunk)
         for (const m of msgs) this.message(flow, d, m, tsUs)
         if (tls.state === 'sslv2') this.sslv2Hello(flow, d, tsUs)
-        if (tls.state === 'encrypted' || tls.state === 'not_tls' || tls.state === 'sslv2' || tls.state === 'done') {
+        if (
+          tls.state === 'encrypted' ||
+          tls.state === 'not_tls' ||
+          tls.state === 'sslv2' ||
+          tls.state === 'done'
+        ) {
           this.finishDirection(flow, d, tsUs)
           break
         }
@@ -389,7 +395,13 @@ export class HandshakeEngine {
     this.stats.clientHellos++
     if (!flow.roleFromSyn && flow.clientDir === undefined) flow.clientDir = d
     flow.hellos++
-    flow.pending.push({ client: undefined, index: flow.hellos, tsUs, clientDir: d, anomalies: ['tls.sslv2_hello'] })
+    flow.pending.push({
+      client: undefined,
+      index: flow.hellos,
+      tsUs,
+      clientDir: d,
+      anomalies: ['tls.sslv2_hello'],
+    })
   }
 
   private message(flow: Flow, d: 0 | 1, m: HandshakeMessage, tsUs: number): void {
@@ -470,7 +482,8 @@ export class HandshakeEngine {
     const j3s = sh === undefined ? undefined : ja3s(sh)
     const j4s = sh === undefined || !this.ja4plus ? undefined : ja4s(sh, letter(flow.transport))
     let anomalies = p.anomalies.length === 0 ? EMPTY_ANOMALIES : p.anomalies
-    if (sh !== undefined && sh.anomalies.length > 0) anomalies = [...new Set([...anomalies, ...sh.anomalies])]
+    if (sh !== undefined && sh.anomalies.length > 0)
+      anomalies = [...new Set([...anomalies, ...sh.anomalies])]
     for (const a of anomalies) this.count(a)
     const event: TlsEvent = {
       type: 'tls',
@@ -484,7 +497,8 @@ export class HandshakeEngine {
       sni: ch?.sni ?? null,
       alpn: ch?.alpn ?? [],
       tls_version: ch !== undefined ? ch.tlsVersion : p.index > 0 ? 'ssl2' : null,
-      tls_version_negotiated: sh === undefined ? null : versionName(sh.selectedVersion ?? sh.legacyVersion),
+      tls_version_negotiated:
+        sh === undefined ? null : versionName(sh.selectedVersion ?? sh.legacyVersion),
       ja3: ch?.ja3 ?? null,
       ja3_str: ch?.ja3_str ?? null,
       ja4: ch?.ja4 ?? null,
@@ -547,7 +561,8 @@ function versionName(v: number): string {
 function alpnName(name: Uint8Array): string {
   let s = ''
   for (const b of name) {
-    if (b < 0x20 || b > 0x7e) return '0x' + Array.from(name, (x) => x.toString(16).padStart(2, '0')).join('')
+    if (b < 0x20 || b > 0x7e)
+      return '0x' + Array.from(name, (x) => x.toString(16).padStart(2, '0')).join('')
     s += String.fromCharCode(b)
   }
   return s

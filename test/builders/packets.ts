@@ -15,7 +15,15 @@ export interface TcpSpec {
   options?: Uint8Array
 }
 
-export function ipv4(src: number[], dst: number[], proto: number, payload: Uint8Array, ttl = 64, id = 1, fragField = 0x4000): Uint8Array {
+export function ipv4(
+  src: number[],
+  dst: number[],
+  proto: number,
+  payload: Uint8Array,
+  ttl = 64,
+  id = 1,
+  fragField = 0x4000,
+): Uint8Array {
   return new ByteBuilder()
     .u8(0x45)
     .u8(0)
@@ -50,11 +58,22 @@ export function tcpSegment(s: TcpSpec): Uint8Array {
 }
 
 export function udpDatagram(sport: number, dport: number, payload: Uint8Array): Uint8Array {
-  return new ByteBuilder().u16(sport).u16(dport).u16(8 + payload.length).u16(0).bytes(payload).build()
+  return new ByteBuilder()
+    .u16(sport)
+    .u16(dport)
+    .u16(8 + payload.length)
+    .u16(0)
+    .bytes(payload)
+    .build()
 }
 
 export function ethernet(ethertype: number, payload: Uint8Array): Uint8Array {
-  return new ByteBuilder().bytes([2, 0, 0, 0, 0, 2]).bytes([2, 0, 0, 0, 0, 1]).u16(ethertype).bytes(payload).build()
+  return new ByteBuilder()
+    .bytes([2, 0, 0, 0, 0, 2])
+    .bytes([2, 0, 0, 0, 0, 1])
+    .u16(ethertype)
+    .bytes(payload)
+    .build()
 }
 
 export function ethTcp(s: TcpSpec): Uint8Array {
@@ -68,9 +87,20 @@ export interface CapturedPacket {
 
 /** Classic pcap, µs resolution, little-endian, LINKTYPE_ETHERNET unless given. */
 export function pcapFile(packets: CapturedPacket[], linkType = 1): Uint8Array {
-  const b = new ByteBuilder().u32le(0xa1b2c3d4).u16le(2).u16le(4).u32le(0).u32le(0).u32le(262144).u32le(linkType)
+  const b = new ByteBuilder()
+    .u32le(0xa1b2c3d4)
+    .u16le(2)
+    .u16le(4)
+    .u32le(0)
+    .u32le(0)
+    .u32le(262144)
+    .u32le(linkType)
   for (const p of packets) {
-    b.u32le(Math.floor(p.tsUs / 1e6)).u32le(p.tsUs % 1e6).u32le(p.data.length).u32le(p.data.length).bytes(p.data)
+    b.u32le(Math.floor(p.tsUs / 1e6))
+      .u32le(p.tsUs % 1e6)
+      .u32le(p.data.length)
+      .u32le(p.data.length)
+      .bytes(p.data)
   }
   return b.build()
 }
@@ -83,12 +113,31 @@ export function pcapngFile(packets: CapturedPacket[], linkType = 1): Uint8Array 
     const len = 12 + body.length + pad
     b.u32le(type).u32le(len).bytes(body).zeros(pad).u32le(len)
   }
-  block(0x0a0d0d0a, new ByteBuilder().u32le(0x1a2b3c4d).u16le(1).u16le(0).u32le(0xffffffff).u32le(0xffffffff).build())
+  block(
+    0x0a0d0d0a,
+    new ByteBuilder()
+      .u32le(0x1a2b3c4d)
+      .u16le(1)
+      .u16le(0)
+      .u32le(0xffffffff)
+      .u32le(0xffffffff)
+      .build(),
+  )
   block(1, new ByteBuilder().u16le(linkType).u16le(0).u32le(262144).build())
   for (const p of packets) {
     const hi = Math.floor(p.tsUs / 2 ** 32)
     const lo = p.tsUs % 2 ** 32
-    block(6, new ByteBuilder().u32le(0).u32le(hi).u32le(lo).u32le(p.data.length).u32le(p.data.length).bytes(p.data).build())
+    block(
+      6,
+      new ByteBuilder()
+        .u32le(0)
+        .u32le(hi)
+        .u32le(lo)
+        .u32le(p.data.length)
+        .u32le(p.data.length)
+        .bytes(p.data)
+        .build(),
+    )
   }
   return b.build()
 }
@@ -114,10 +163,25 @@ export function tcpConversation(opts: {
   let sseq = 9000
   const out: CapturedPacket[] = []
   const cpkt = (flags: number, payload?: Uint8Array): void => {
-    out.push({ tsUs: (t += 100), data: ethTcp({ src: c, dst: s, sport, dport, seq: cseq, ack: sseq, flags, payload }) })
+    out.push({
+      tsUs: (t += 100),
+      data: ethTcp({ src: c, dst: s, sport, dport, seq: cseq, ack: sseq, flags, payload }),
+    })
   }
   const spkt = (flags: number, payload?: Uint8Array): void => {
-    out.push({ tsUs: (t += 100), data: ethTcp({ src: s, dst: c, sport: dport, dport: sport, seq: sseq, ack: cseq, flags, payload }) })
+    out.push({
+      tsUs: (t += 100),
+      data: ethTcp({
+        src: s,
+        dst: c,
+        sport: dport,
+        dport: sport,
+        seq: sseq,
+        ack: cseq,
+        flags,
+        payload,
+      }),
+    })
   }
   cpkt(0x02)
   cseq++

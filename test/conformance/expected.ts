@@ -71,7 +71,11 @@ function endpoint(ip: string, port: number): string {
 /** QUIC flows: their hellos need Initial-packet decryption (the next milestone). */
 export function isQuicFlow(f: ExpectedFlow): boolean {
   const ja4 = f.ja4
-  return f.proto === 'udp' && Array.isArray(ja4) && ja4.some((v) => typeof v === 'string' && v.startsWith('q'))
+  return (
+    f.proto === 'udp' &&
+    Array.isArray(ja4) &&
+    ja4.some((v) => typeof v === 'string' && v.startsWith('q'))
+  )
 }
 
 function isPrefix(want: unknown[], have: string[]): boolean {
@@ -140,9 +144,10 @@ export function compare(
       // `prefix_only` marks values from a reference that keeps one ServerHello per flow. FORMAT.md
       // assumes the first; FoxIO python keeps the last one it sees (tls13-draft22: the HRR comes
       // first, python reports the real ServerHello). So the expected run may sit at either end.
-      const shift = prefix && !isPrefix(want, have) && isPrefix([...want].reverse(), [...have].reverse())
-        ? have.length - want.length
-        : 0
+      const shift =
+        prefix && !isPrefix(want, have) && isPrefix([...want].reverse(), [...have].reverse())
+          ? have.length - want.length
+          : 0
       for (let i = 0; i < n; i++) {
         t.total++
         if (want[i] === have[i + shift]) {

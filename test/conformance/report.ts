@@ -1,9 +1,27 @@
 /** `npm run conformance`: per-family agreement with the shared corpus, as a table. */
 import { join } from 'node:path'
 import { collectFile } from '../../src/pipeline/collect.ts'
-import { compare, conformanceDir, isQuicFlow, listExpectedFiles, loadExpected, type FieldTally } from './expected.ts'
+import {
+  compare,
+  conformanceDir,
+  isQuicFlow,
+  listExpectedFiles,
+  loadExpected,
+  type FieldTally,
+} from './expected.ts'
 
-const FIELDS = ['ja3', 'ja3_full', 'ja3s', 'ja3s_full', 'ja4', 'ja4_r', 'ja4_o', 'ja4_ro', 'ja4s', 'ja4s_r']
+const FIELDS = [
+  'ja3',
+  'ja3_full',
+  'ja3s',
+  'ja3s_full',
+  'ja4',
+  'ja4_r',
+  'ja4_o',
+  'ja4_ro',
+  'ja4s',
+  'ja4s_r',
+]
 const dir = conformanceDir()
 const totals: Record<string, FieldTally> = {}
 const quic: Record<string, FieldTally> = {}
@@ -31,7 +49,9 @@ const table = (title: string, tally: Record<string, FieldTally>): void => {
   for (const f of FIELDS) {
     const t = tally[f] ?? { total: 0, equal: 0 }
     const pct = t.total === 0 ? '-' : ((100 * t.equal) / t.total).toFixed(1) + ' %'
-    console.log(`${f.padEnd(10)} ${String(t.equal).padStart(6)} / ${String(t.total).padEnd(6)} ${pct}`)
+    console.log(
+      `${f.padEnd(10)} ${String(t.equal).padStart(6)} / ${String(t.total).padEnd(6)} ${pct}`,
+    )
   }
 }
 table('TLS over TCP and DTLS:', totals)

@@ -13,10 +13,15 @@ test(`fuzz: ${CASES} mutated hellos, records, packets and captures never throw o
   const heapGrowthMb = (process.memoryUsage().heapUsed - heapBefore) / 1e6
   assert.equal(report.cases, CASES)
   assert.deepEqual(
-    report.failures.map((f) => `${f.target}#${f.case}: ${f.error.split('\n')[0]} input=${f.inputHex.slice(0, 200)}`),
+    report.failures.map(
+      (f) => `${f.target}#${f.case}: ${f.error.split('\n')[0]} input=${f.inputHex.slice(0, 200)}`,
+    ),
     [],
   )
-  assert.ok(report.maxCaseMs < MAX_CASE_MS, `slowest case ${report.maxCaseMs.toFixed(1)} ms: ${report.slowest}`)
+  assert.ok(
+    report.maxCaseMs < MAX_CASE_MS,
+    `slowest case ${report.maxCaseMs.toFixed(1)} ms: ${report.slowest}`,
+  )
   // Nothing is retained across cases: the heap must not grow with the case count.
   assert.ok(heapGrowthMb < 64, `heap grew by ${heapGrowthMb.toFixed(1)} MB`)
 })

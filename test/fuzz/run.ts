@@ -4,7 +4,10 @@ import { runFuzz } from './targets.ts'
 import { Rng } from './rng.ts'
 
 const { values } = parseArgs({
-  options: { cases: { type: 'string', default: '1000000' }, seed: { type: 'string', default: '1' } },
+  options: {
+    cases: { type: 'string', default: '1000000' },
+    seed: { type: 'string', default: '1' },
+  },
 })
 const cases = Number(values.cases)
 const seed = Number(values.seed)
@@ -30,5 +33,6 @@ console.log(
     2,
   ),
 )
-for (const f of report.failures) console.error(`\n${f.target} case ${f.case}:\n${f.error}\ninput: ${f.inputHex}`)
+for (const f of report.failures)
+  console.error(`\n${f.target} case ${f.case}:\n${f.error}\ninput: ${f.inputHex}`)
 process.exitCode = report.failures.length === 0 ? 0 : 1

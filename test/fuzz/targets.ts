@@ -39,14 +39,33 @@ export interface Target {
 }
 
 const chrome = clientHelloBody(chromeHelloSpec())
-const minimal = clientHelloBody({ legacyVersion: 0x0301, ciphers: [0x0004, 0x0005], extensions: undefined })
+const minimal = clientHelloBody({
+  legacyVersion: 0x0301,
+  ciphers: [0x0004, 0x0005],
+  extensions: undefined,
+})
 const oddAlpn = clientHelloBody({
   ciphers: [0x1301],
-  extensions: [alpnExt([Uint8Array.of(0xab, 0xcd), 'z']), supportedVersionsExt([0x7f1c, 0x0304]), ext(0x0032, [0, 2, 4, 3])],
+  extensions: [
+    alpnExt([Uint8Array.of(0xab, 0xcd), 'z']),
+    supportedVersionsExt([0x7f1c, 0x0304]),
+    ext(0x0032, [0, 2, 4, 3]),
+  ],
 })
-const dtlsHello = clientHelloBody({ legacyVersion: 0xfefd, ciphers: [0xc02b], cookie: Uint8Array.of(1, 2, 3), extensions: [u16ListExt(0x000a, [0x001d])] })
-const sh13 = serverHelloBody({ cipher: 0x1301, extensions: [ext(0x002b, [3, 4]), ext(0x0033, [0, 0x1d, 0, 0])] })
-const sh12 = serverHelloBody({ cipher: 0xc030, extensions: [ext(0xff01, [0]), ext(0x0000), alpnExt(['h2'])] })
+const dtlsHello = clientHelloBody({
+  legacyVersion: 0xfefd,
+  ciphers: [0xc02b],
+  cookie: Uint8Array.of(1, 2, 3),
+  extensions: [u16ListExt(0x000a, [0x001d])],
+})
+const sh13 = serverHelloBody({
+  cipher: 0x1301,
+  extensions: [ext(0x002b, [3, 4]), ext(0x0033, [0, 0x1d, 0, 0])],
+})
+const sh12 = serverHelloBody({
+  cipher: 0xc030,
+  extensions: [ext(0xff01, [0]), ext(0x0000), alpnExt(['h2'])],
+})
 
 function fingerprintClient(body: Uint8Array, dtls: boolean): void {
   const r = parseClientHello(body, { dtls })
@@ -73,9 +92,22 @@ function onMessages(msgs: HandshakeMessage[], dtls: boolean): void {
 }
 
 const clientFlight = record(22, handshake(1, chrome))
-const smtpPrefixed = new ByteBuilder().ascii('STARTTLS\r\n').bytes(record(22, handshake(1, minimal))).build()
+const smtpPrefixed = new ByteBuilder()
+  .ascii('STARTTLS\r\n')
+  .bytes(record(22, handshake(1, minimal)))
+  .build()
 const serverFlight = new ByteBuilder()
-  .bytes(records(22, new ByteBuilder().bytes(handshake(2, sh12)).bytes(handshake(11, Uint8Array.of(0, 0, 0))).build(), 40, 0x0303))
+  .bytes(
+    records(
+      22,
+      new ByteBuilder()
+        .bytes(handshake(2, sh12))
+        .bytes(handshake(11, Uint8Array.of(0, 0, 0)))
+        .build(),
+      40,
+      0x0303,
+    ),
+  )
   .bytes(record(20, Uint8Array.of(1), 0x0303))
   .bytes(record(22, new Uint8Array(40).fill(0x5a), 0x0303))
   .build()
@@ -85,7 +117,10 @@ const hrrClient = new ByteBuilder()
   .bytes(record(22, handshake(1, oddAlpn)))
   .build()
 
-const conversation = tcpConversation({ clientData: [clientFlight], serverData: [record(22, handshake(2, sh13), 0x0303)] })
+const conversation = tcpConversation({
+  clientData: [clientFlight],
+  serverData: [record(22, handshake(2, sh13), 0x0303)],
+})
 const splitConversation = tcpConversation({
   clientData: [clientFlight.subarray(0, 100), clientFlight.subarray(100)],
   serverData: [serverFlight],
@@ -118,7 +153,10 @@ export const TARGETS: Target[] = [
   },
   {
     name: 'dtls-records',
-    seeds: [dtlsRecord(22, dtlsHandshake(1, 0, dtlsHello)), dtlsRecord(22, dtlsHandshake(2, 1, sh12), { seq: 1 })],
+    seeds: [
+      dtlsRecord(22, dtlsHandshake(1, 0, dtlsHello)),
+      dtlsRecord(22, dtlsHandshake(2, 1, sh12), { seq: 1 }),
+    ],
     run: (input) => {
       const s = new DtlsHandshakeStream()
       onMessages(s.push(input), true)
@@ -129,12 +167,21 @@ export const TARGETS: Target[] = [
     name: 'link-decode',
     seeds: [...conversation, ...splitConversation].map((p) => p.data),
     run: (input) => {
-      new PacketDecoder().decode({ tsUs: 0, linkType: 1, interfaceId: 0, data: input, origLen: input.length })
+      new PacketDecoder().decode({
+        tsUs: 0,
+        linkType: 1,
+        interfaceId: 0,
+        data: input,
+        origLen: input.length,
+      })
     },
   },
   {
     name: 'capture',
-    seeds: [pcapFile([...conversation, ...splitConversation]), pcapngFile([...splitConversation, ...conversation])],
+    seeds: [
+      pcapFile([...conversation, ...splitConversation]),
+      pcapngFile([...splitConversation, ...conversation]),
+    ],
     run: (input, rng) => {
       const engine = new HandshakeEngine({ onEvent: () => {} })
       const reader = new CaptureReader((rec) => engine.packet(rec))
@@ -162,7 +209,12 @@ export interface FuzzReport {
 }
 
 /** Runs `cases` mutated inputs round-robin over the targets. */
-export function runFuzz(cases: number, seed: number, rngFor: (seed: number) => Rng, targets = TARGETS): FuzzReport {
+export function runFuzz(
+  cases: number,
+  seed: number,
+  rngFor: (seed: number) => Rng,
+  targets = TARGETS,
+): FuzzReport {
   const rng = rngFor(seed)
   const report: FuzzReport = { cases: 0, perTarget: {}, failures: [], maxCaseMs: 0, slowest: '' }
   for (let i = 0; i < cases; i++) {

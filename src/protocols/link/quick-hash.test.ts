@@ -10,7 +10,10 @@ const ROOT = join(import.meta.dirname, '../../..')
 const corpus = join(process.env.TLSIGHT_CONFORMANCE_DIR ?? join(ROOT, '../shared/testdata'), 'pcap')
 
 function captures(): string[] {
-  const out = [join(ROOT, 'test/fixtures/pcap/real-clients.pcap'), join(ROOT, 'test/fixtures/pcap/ipv4-fragmented-client-hello.pcap')]
+  const out = [
+    join(ROOT, 'test/fixtures/pcap/real-clients.pcap'),
+    join(ROOT, 'test/fixtures/pcap/ipv4-fragmented-client-hello.pcap'),
+  ]
   const walk = (d: string): void => {
     for (const n of readdirSync(d)) {
       const p = join(d, n)

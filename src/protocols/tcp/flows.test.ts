@@ -28,7 +28,10 @@ test('IPv4 and IPv6 keys never collide', () => {
 
 test('idle flows expire, active ones stay', () => {
   const expired: string[] = []
-  const t = new FlowTable<string>({ idleTimeoutUs: 1000, onExpire: (f, why) => expired.push(`${f}:${why}`) })
+  const t = new FlowTable<string>({
+    idleTimeoutUs: 1000,
+    onExpire: (f, why) => expired.push(`${f}:${why}`),
+  })
   t.add('x', 'x', 0)
   t.add('y', 'y', 0)
   t.get('y', 900)
@@ -41,7 +44,10 @@ test('idle flows expire, active ones stay', () => {
 
 test('a full table evicts the oldest flow and counts it', () => {
   const expired: string[] = []
-  const t = new FlowTable<number>({ maxFlows: 3, onExpire: (f, why) => expired.push(`${f}:${why}`) })
+  const t = new FlowTable<number>({
+    maxFlows: 3,
+    onExpire: (f, why) => expired.push(`${f}:${why}`),
+  })
   for (let i = 0; i < 5; i++) t.add(String(i), i, i)
   assert.equal(t.size, 3)
   assert.equal(t.evicted, 2)
@@ -52,9 +58,17 @@ test('a full table evicts the oldest flow and counts it', () => {
 test('the IPv4 fast path builds the same key as the general path', () => {
   const v4in6 = (ip: Uint8Array): string => {
     let s = ''
-    for (let i = 0; i < ip.length; i += 2) s += String.fromCharCode(((ip[i] ?? 0) << 8) | (ip[i + 1] ?? 0))
+    for (let i = 0; i < ip.length; i += 2)
+      s += String.fromCharCode(((ip[i] ?? 0) << 8) | (ip[i + 1] ?? 0))
     return s
   }
   const k = flowKey(6, b, 443, a, 5000)
-  assert.equal(k.key, String.fromCharCode(6) + v4in6(a) + String.fromCharCode(5000) + v4in6(b) + String.fromCharCode(443))
+  assert.equal(
+    k.key,
+    String.fromCharCode(6) +
+      v4in6(a) +
+      String.fromCharCode(5000) +
+      v4in6(b) +
+      String.fromCharCode(443),
+  )
 })

@@ -17,7 +17,8 @@ function endpointOrder(ipA: Uint8Array, portA: number, ipB: Uint8Array, portB: n
 
 function packEndpoint(ip: Uint8Array, port: number): string {
   let s = ''
-  for (let i = 0; i < ip.length; i += 2) s += String.fromCharCode(((ip[i] ?? 0) << 8) | (ip[i + 1] ?? 0))
+  for (let i = 0; i < ip.length; i += 2)
+    s += String.fromCharCode(((ip[i] ?? 0) << 8) | (ip[i + 1] ?? 0))
   return s + String.fromCharCode(port)
 }
 
@@ -25,12 +26,28 @@ function packEndpoint(ip: Uint8Array, port: number): string {
  * A hash of the 5-tuple that is the same for both directions (for sharding flows across
  * workers); not a key: different flows may share it.
  */
-export function flowHash(srcIp: Uint8Array, srcPort: number, dstIp: Uint8Array, dstPort: number): number {
-  return (endpointHash(srcIp, 0, srcIp.length, srcPort) + endpointHash(dstIp, 0, dstIp.length, dstPort)) >>> 0
+export function flowHash(
+  srcIp: Uint8Array,
+  srcPort: number,
+  dstIp: Uint8Array,
+  dstPort: number,
+): number {
+  return (
+    (endpointHash(srcIp, 0, srcIp.length, srcPort) +
+      endpointHash(dstIp, 0, dstIp.length, dstPort)) >>>
+    0
+  )
 }
 
 /** `flowHash` of addresses read in place: `len` bytes at `srcOff` and at `dstOff` of `b`. */
-export function flowHashAt(b: Uint8Array, srcOff: number, dstOff: number, len: number, srcPort: number, dstPort: number): number {
+export function flowHashAt(
+  b: Uint8Array,
+  srcOff: number,
+  dstOff: number,
+  len: number,
+  srcPort: number,
+  dstPort: number,
+): number {
   return (endpointHash(b, srcOff, len, srcPort) + endpointHash(b, dstOff, len, dstPort)) >>> 0
 }
 
@@ -59,7 +76,9 @@ export function flowKey(
   dstPort: number,
 ): FlowKey {
   const srcIsLow = endpointOrder(srcIp, srcPort, dstIp, dstPort) <= 0
-  const [lo, loPort, hi, hiPort] = srcIsLow ? [srcIp, srcPort, dstIp, dstPort] : [dstIp, dstPort, srcIp, srcPort]
+  const [lo, loPort, hi, hiPort] = srcIsLow
+    ? [srcIp, srcPort, dstIp, dstPort]
+    : [dstIp, dstPort, srcIp, srcPort]
   if (lo.length === 4 && hi.length === 4) {
     // The common case in one call: same characters as the general path, one flat string.
     const key = String.fromCharCode(
@@ -73,7 +92,10 @@ export function flowKey(
     )
     return { key, srcIsLow }
   }
-  return { key: String.fromCharCode(protocol) + packEndpoint(lo, loPort) + packEndpoint(hi, hiPort), srcIsLow }
+  return {
+    key: String.fromCharCode(protocol) + packEndpoint(lo, loPort) + packEndpoint(hi, hiPort),
+    srcIsLow,
+  }
 }
 
 export interface FlowTableOptions<T> {

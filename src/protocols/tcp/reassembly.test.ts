@@ -30,7 +30,10 @@ test('every split point and every arrival order of two segments gives the same b
   for (let cut = 1; cut < data.length; cut++) {
     const a: [number, Uint8Array] = [5000, data.subarray(0, cut)]
     const b: [number, Uint8Array] = [5000 + cut, data.subarray(cut)]
-    for (const order of [[a, b], [b, a]]) {
+    for (const order of [
+      [a, b],
+      [b, a],
+    ]) {
       const r = new TcpStreamReassembler(1000)
       r.syn(4999)
       assert.deepEqual(collect(r, order), data, `cut ${cut}`)

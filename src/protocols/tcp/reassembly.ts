@@ -6,10 +6,7 @@
  */
 import { MAX_TCP_PENDING_SEGMENTS } from '../limits.ts'
 
-export type TcpStreamAnomaly =
-  | 'tcp.pending_limit'
-  | 'tcp.gap_skipped'
-  | 'tcp.stream_limit'
+export type TcpStreamAnomaly = 'tcp.pending_limit' | 'tcp.gap_skipped' | 'tcp.stream_limit'
 
 interface Pending {
   rel: number
@@ -30,7 +27,7 @@ export const TcpFlag = {
 
 /** Signed distance a − b in 32-bit sequence space (RFC 9293 §3.4 modular comparison). */
 function seqDiff(a: number, b: number): number {
-  return ((a - b) | 0)
+  return (a - b) | 0
 }
 
 export class TcpStreamReassembler {
@@ -97,13 +94,17 @@ export class TcpStreamReassembler {
     for (const p of this.pending) {
       if (p.rel === rel && p.data.length >= payload.length) return // duplicate out-of-order copy
     }
-    if (this.pending.length >= MAX_TCP_PENDING_SEGMENTS || this.pendingBytes + payload.length > this.maxBytes) {
+    if (
+      this.pending.length >= MAX_TCP_PENDING_SEGMENTS ||
+      this.pendingBytes + payload.length > this.maxBytes
+    ) {
       // A gap that never fills (loss before the capture point): give up on it and continue
       // from the earliest held segment, so later handshakes on the flow are still seen.
       this.anomalies.push('tcp.pending_limit')
       this.skipGap(out)
       if (rel <= this.delivered) {
-        if (rel + payload.length > this.delivered) this.emit(payload.subarray(this.delivered - rel), out)
+        if (rel + payload.length > this.delivered)
+          this.emit(payload.subarray(this.delivered - rel), out)
         this.drain(out)
         return
       }
@@ -122,7 +123,8 @@ export class TcpStreamReassembler {
       if (p === undefined || p.rel > this.delivered) return
       this.pending.shift()
       this.pendingBytes -= p.data.length
-      if (p.rel + p.data.length > this.delivered) this.emit(p.data.subarray(this.delivered - p.rel), out)
+      if (p.rel + p.data.length > this.delivered)
+        this.emit(p.data.subarray(this.delivered - p.rel), out)
     }
   }
 
