@@ -31,6 +31,7 @@ const HELP = `usage: npm run bench -- [options]
                         (write it with "=" when ARGS starts with "-": --tlsight-args=--no-ja4plus)
   --nice N              niceness of every measured command and of the generator (default 10)
   --keep                keep the tools' outputs (tlsight jsonl, eve.json, tshark fields)
+  --repeat N            runs of tlsight and Suricata, alternating; the median is reported (default 3)
   -h, --help            this text
 
 Captures are cached in $TMPDIR/tlsight-bench/ by size and flags (rm -rf it to free the space).`
@@ -66,6 +67,8 @@ interface Options {
   tlsightArgs: string[]
   nice: number
   keep: boolean
+  /** Runs of tlsight and Suricata, interleaved; the median run is reported. */
+  repeat: number
 }
 
 function parseOptions(argv: string[]): Options | null {
@@ -82,6 +85,7 @@ function parseOptions(argv: string[]): Options | null {
       'tlsight-args': { type: 'string', default: '' },
       nice: { type: 'string', default: '10' },
       keep: { type: 'boolean', default: false },
+      repeat: { type: 'string', default: '3' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   })
@@ -90,6 +94,9 @@ function parseOptions(argv: string[]): Options | null {
   const nice = Number(values.nice)
   if (!Number.isInteger(handshakes) || handshakes < 1) throw new Error('--handshakes: integer ≥ 1')
   if (!Number.isInteger(nice) || nice < 0 || nice > 19) throw new Error('--nice: integer 0..19')
+  const repeat = Number(values.repeat)
+  if (!Number.isInteger(repeat) || repeat < 1 || repeat > 20)
+    throw new Error('--repeat: integer 1..20')
   const peers = new Set<Peer>()
   if (!values['skip-peers']) {
     for (const p of values.peers.split(',').filter((x) => x !== '')) {
@@ -108,6 +115,7 @@ function parseOptions(argv: string[]): Options | null {
     tlsightArgs: values['tlsight-args'].split(/\s+/).filter((a) => a !== ''),
     nice,
     keep: values.keep,
+    repeat,
   }
 }
 
@@ -554,6 +562,20 @@ function correctnessLine(c: Correctness): string {
 
 // ---------------------------------------------------------------- main
 
+/** The run with the median wall time; its note lists every run's seconds. */
+function medianRun<T extends { row: ToolRow }>(runs: T[]): T | null {
+  if (runs.length === 0) return null
+  const sorted = [...runs].sort((a, b) => a.row.seconds - b.row.seconds)
+  const mid = sorted[Math.floor((sorted.length - 1) / 2)]
+  if (mid === undefined || runs.length === 1) return mid ?? null
+  const all = runs.map((r) => r.row.seconds.toFixed(2)).join(', ')
+  const note = `median of ${runs.length} runs (${all} s)`
+  return {
+    ...mid,
+    row: { ...mid.row, note: mid.row.note === '' ? note : `${mid.row.note}; ${note}` },
+  }
+}
+
 async function main(): Promise<number> {
   const opts = parseOptions(process.argv.slice(2))
   if (opts === null) {
@@ -577,7 +599,20 @@ async function main(): Promise<number> {
 
   const walk = await runWalk(ctx, cap)
   if (walk) rows.push(walk)
-  const t = await runTlsight(ctx, cap, 'tlsight')
+  // tlsight and Suricata alternate `repeat` times and the median run of each is reported: on a
+  // shared or virtual machine single runs swing by tens of percent, and alternating spreads any
+  // slow period over both tools.
+  const tRuns: NonNullable<Awaited<ReturnType<typeof runTlsight>>>[] = []
+  const sRuns: NonNullable<Awaited<ReturnType<typeof runSuricata>>>[] = []
+  for (let i = 0; i < opts.repeat; i++) {
+    const ti = await runTlsight(ctx, cap, 'tlsight')
+    if (ti) tRuns.push(ti)
+    if (opts.peers.has('suricata')) {
+      const si = await runSuricata(ctx, cap)
+      if (si) sRuns.push(si)
+    }
+  }
+  const t = medianRun(tRuns)
   const tlsight = t?.row ?? null
   if (t) {
     rows.unshift(t.row)
@@ -591,14 +626,12 @@ async function main(): Promise<number> {
     const td = await runTcpdump(ctx, cap)
     if (td) rows.push(td)
   }
-  if (opts.peers.has('suricata')) {
-    const s = await runSuricata(ctx, cap)
-    if (s) {
-      suricata = s.row
-      suricataDrops = s.drops
-      rows.push(s.row)
-      if (truth) correctness.push(compare('suricata', s.seen, truth))
-    }
+  const s = medianRun(sRuns)
+  if (s) {
+    suricata = s.row
+    suricataDrops = s.drops
+    rows.push(s.row)
+    if (truth) correctness.push(compare('suricata', s.seen, truth))
   }
   if (opts.peers.has('tshark')) {
     tshark = await runTshark(ctx, cap)
