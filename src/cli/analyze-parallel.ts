@@ -7,7 +7,7 @@
  */
 import { Worker } from 'node:worker_threads'
 import type { CaptureSummary } from '../protocols/pcap/types.ts'
-import { addStats, emptyStats, type HandshakeEngineStats } from '../pipeline/handshakes.ts'
+import { addStats, emptyStats, type HandshakeEngineStats } from '../pipeline/stats.ts'
 import type { OutputFormat } from './output.ts'
 
 export interface WorkerConfig {

@@ -2,16 +2,15 @@
 import { createReadStream, statSync } from 'node:fs'
 import type { Readable } from 'node:stream'
 import { parseArgs } from 'node:util'
-import { CaptureReader } from '../protocols/pcap/reader.ts'
-import { HandshakeEngine, type HandshakeEngineStats } from '../pipeline/handshakes.ts'
+import type { HandshakeEngineStats } from '../pipeline/stats.ts'
 import type { CaptureSummary } from '../protocols/pcap/types.ts'
 import { availableParallelism } from 'node:os'
 import { ParallelAnalyzer } from './analyze-parallel.ts'
 import type { TlsEvent } from '../events/tls.ts'
-import { tlsEventJson } from '../events/json.ts'
 import { LineWriter, tableHeader, tableRow, type OutputFormat } from './output.ts'
 import { ProgressBar } from './progress.ts'
 import { ja4plusEnabled } from './licensing.ts'
+import { EXIT_IO, EXIT_NOT_A_CAPTURE, EXIT_OK, EXIT_USAGE } from './exit-codes.ts'
 
 export const ANALYZE_HELP = `Usage: tlsight analyze <capture.pcap|capture.pcapng|-> [options]
 
@@ -33,11 +32,6 @@ Exit codes: 0 done (a truncated capture still prints what it holds, and a warnin
 anomaly count on stderr), 1 input could not be read, 2 input is not a pcap/pcapng capture,
 64 bad usage.
 `
-
-export const EXIT_OK = 0
-export const EXIT_IO = 1
-export const EXIT_NOT_A_CAPTURE = 2
-export const EXIT_USAGE = 64
 
 /** Inputs smaller than this run in one thread: starting workers would cost more than it saves. */
 const PARALLEL_MIN_INPUT_BYTES = 32 * 1024 * 1024
@@ -160,7 +154,16 @@ interface Backend {
   destroy(): Promise<void>
 }
 
-function singleThread(o: RunOptions, out: LineWriter): Backend {
+/**
+ * The parsers are loaded here, on demand: with worker threads this thread only writes output
+ * and need not spend start-up time loading them.
+ */
+async function singleThread(o: RunOptions, out: LineWriter): Promise<Backend> {
+  const [{ CaptureReader }, { HandshakeEngine }, { tlsEventJson }] = await Promise.all([
+    import('../protocols/pcap/reader.ts'),
+    import('../pipeline/handshakes.ts'),
+    import('../events/json.ts'),
+  ])
   const format: (e: TlsEvent) => string = o.format === 'jsonl' ? tlsEventJson : tableRow
   const engine = new HandshakeEngine({ ja4plus: o.ja4plus, onEvent: (e) => out.line(format(e)) })
   const reader = new CaptureReader((rec) => engine.packet(rec))
@@ -200,7 +203,7 @@ async function run(source: Readable, o: RunOptions): Promise<number> {
   const backend: Backend =
     o.threads > 1
       ? new ParallelAnalyzer(o.threads, o.format, o.ja4plus, undefined, write)
-      : singleThread(o, out)
+      : await singleThread(o, out)
   let bytes = 0
   try {
     for await (const chunk of source) {

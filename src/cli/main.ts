@@ -1,6 +1,6 @@
 /** @module cli/main — the `tlsight` command: dispatches to subcommands. */
 import { pathToFileURL } from 'node:url'
-import { analyzeCommand, EXIT_USAGE } from './analyze.ts'
+import { EXIT_USAGE } from './exit-codes.ts'
 
 const VERSION = '0.1.0'
 
@@ -31,8 +31,11 @@ export async function main(argv: string[]): Promise<number> {
     env: process.env,
   }
   switch (cmd) {
-    case 'analyze':
+    case 'analyze': {
+      // Loaded on demand: `tlsight version` and `help` stay instant.
+      const { analyzeCommand } = await import('./analyze.ts')
       return analyzeCommand(rest, io)
+    }
     case 'serve':
       process.stdout.write(SERVE_ROADMAP + '\n' + HELP)
       return 0

@@ -19,6 +19,9 @@ import { ja3, ja3s } from '../fingerprints/ja3.ts'
 import { ja4 } from '../fingerprints/ja4.ts'
 import { ja4s } from '../fingerprints/ja4plus/ja4s.ts'
 import type { TlsEvent, Transport } from '../events/tls.ts'
+import { emptyStats, type HandshakeEngineStats } from './stats.ts'
+
+export { addStats, emptyStats, type HandshakeEngineStats } from './stats.ts'
 import { isoFromUs } from '../events/time.ts'
 
 const HANDSHAKE_CLIENT_HELLO = 1
@@ -35,29 +38,6 @@ export interface HandshakeEngineOptions {
    * `count`); every packet is still decoded, so IP fragments reassemble in every shard.
    */
   shard?: { index: number; count: number }
-}
-
-export interface HandshakeEngineStats {
-  packets: number
-  /** Packets decoded down to TCP/UDP. */
-  decoded: number
-  /** Not IP, or an IP protocol we do not follow. */
-  ignored: number
-  /** Link/IP/transport headers we could not decode. */
-  undecodable: number
-  flows: number
-  flowsEvicted: number
-  clientHellos: number
-  serverHellos: number
-  /** ServerHellos with no ClientHello before them on the flow (capture began mid-handshake). */
-  orphanServerHellos: number
-  /** ClientHellos whose body did not parse. */
-  badHellos: number
-  events: number
-  /** QUIC long-header packets seen (decryption of Initials: not in this engine yet). */
-  quicPackets: number
-  /** Count per anomaly code, over every layer. */
-  anomalies: Record<string, number>
 }
 
 /**
@@ -115,47 +95,6 @@ interface Flow {
 }
 
 const EMPTY_ANOMALIES: readonly string[] = []
-
-const COUNTERS = [
-  'packets',
-  'decoded',
-  'ignored',
-  'undecodable',
-  'flows',
-  'flowsEvicted',
-  'clientHellos',
-  'serverHellos',
-  'orphanServerHellos',
-  'badHellos',
-  'events',
-  'quicPackets',
-] as const satisfies readonly (keyof HandshakeEngineStats)[]
-
-/** Zeroed counters (also used to merge the statistics of several shards). */
-export function emptyStats(): HandshakeEngineStats {
-  return {
-    packets: 0,
-    decoded: 0,
-    ignored: 0,
-    undecodable: 0,
-    flows: 0,
-    flowsEvicted: 0,
-    clientHellos: 0,
-    serverHellos: 0,
-    orphanServerHellos: 0,
-    badHellos: 0,
-    events: 0,
-    quicPackets: 0,
-    anomalies: {},
-  }
-}
-
-/** Adds `from` into `into` (shard statistics add up by construction). */
-export function addStats(into: HandshakeEngineStats, from: HandshakeEngineStats): void {
-  for (const k of COUNTERS) into[k] += from[k]
-  for (const [k, v] of Object.entries(from.anomalies))
-    into.anomalies[k] = (into.anomalies[k] ?? 0) + v
-}
 
 export class HandshakeEngine {
   readonly stats: HandshakeEngineStats = emptyStats()
