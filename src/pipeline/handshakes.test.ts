@@ -52,10 +52,9 @@ const hrr = record(
   0x0303,
 )
 
-function run(packets: CapturedPacket[]): TlsEvent[] {
-  const events: TlsEvent[] = []
-  const engine = new HandshakeEngine({ onEvent: (e) => events.push(e) })
-  for (const p of packets)
+/** Feeds Ethernet packets to an engine. */
+function feed(engine: HandshakeEngine, packets: CapturedPacket[]): void {
+  for (const p of packets) {
     engine.packet({
       tsUs: p.tsUs,
       linkType: 1,
@@ -63,6 +62,13 @@ function run(packets: CapturedPacket[]): TlsEvent[] {
       data: p.data,
       origLen: p.data.length,
     })
+  }
+}
+
+function run(packets: CapturedPacket[]): TlsEvent[] {
+  const events: TlsEvent[] = []
+  const engine = new HandshakeEngine({ onEvent: (e) => events.push(e) })
+  feed(engine, packets)
   engine.finish()
   return events
 }
@@ -220,15 +226,7 @@ test('a DTLS 1.2 ClientHello over UDP is fingerprinted with the d prefix', () =>
 test('JA4+ can be turned off', () => {
   const events: TlsEvent[] = []
   const engine = new HandshakeEngine({ ja4plus: false, onEvent: (e) => events.push(e) })
-  for (const p of tcpConversation({ clientData: [chrome], serverData: [sh13] })) {
-    engine.packet({
-      tsUs: p.tsUs,
-      linkType: 1,
-      interfaceId: 0,
-      data: p.data,
-      origLen: p.data.length,
-    })
-  }
+  feed(engine, tcpConversation({ clientData: [chrome], serverData: [sh13] }))
   engine.finish()
   assert.equal(events[0]!.ja4s, null)
   assert.notEqual(events[0]!.ja3s, null)
@@ -237,19 +235,10 @@ test('JA4+ can be turned off', () => {
 test('connections that end leave no state behind; unfinished ones expire', () => {
   const events: TlsEvent[] = []
   const engine = new HandshakeEngine({ onEvent: (e) => events.push(e) })
-  const feed = (pkts: CapturedPacket[]): void => {
-    for (const p of pkts)
-      engine.packet({
-        tsUs: p.tsUs,
-        linkType: 1,
-        interfaceId: 0,
-        data: p.data,
-        origLen: p.data.length,
-      })
-  }
   const t0 = 1_700_000_000_000_000
   for (let i = 0; i < 500; i++) {
     feed(
+      engine,
       tcpConversation({
         sport: 10000 + i,
         clientData: [chrome],
@@ -274,10 +263,11 @@ test('connections that end leave no state behind; unfinished ones expire', () =>
       ],
       t0Us: t0 + 1e6 + i * 1000,
     })
-    feed(conv.slice(0, -2))
+    feed(engine, conv.slice(0, -2))
   }
   assert.deepEqual(engine.tracked, { active: 0, finished: 500 })
   feed(
+    engine,
     tcpConversation({ sport: 30000, clientData: [chrome], serverData: [sh13], t0Us: t0 + 400e6 }),
   )
   assert.deepEqual(engine.tracked, { active: 0, finished: 0 })

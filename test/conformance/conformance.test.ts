@@ -8,6 +8,7 @@ import { join } from 'node:path'
 import { existsSync } from 'node:fs'
 import { collectFile } from '../../src/pipeline/collect.ts'
 import {
+  COMPARED_FIELDS,
   compare,
   conformanceDir,
   isQuicFlow as isQuic,
@@ -15,18 +16,7 @@ import {
   loadExpected,
 } from './expected.ts'
 
-const FIELDS = [
-  'ja3',
-  'ja3_full',
-  'ja3s',
-  'ja3s_full',
-  'ja4',
-  'ja4_r',
-  'ja4_o',
-  'ja4_ro',
-  'ja4s',
-  'ja4s_r',
-]
+const FIELDS = COMPARED_FIELDS
 
 /** QUIC flows need Initial-packet decryption, which the next issue adds. */
 const QUIC_PENDING = 'pending: QUIC Initial decryption (RFC 9001) is the next milestone'

@@ -50,6 +50,20 @@ export function loadExpected(path: string): ExpectedFile {
   return JSON.parse(readFileSync(path, 'utf8')) as ExpectedFile
 }
 
+/** The families compared so far (expected-file field names). */
+export const COMPARED_FIELDS = [
+  'ja3',
+  'ja3_full',
+  'ja3s',
+  'ja3s_full',
+  'ja4',
+  'ja4_r',
+  'ja4_o',
+  'ja4_ro',
+  'ja4s',
+  'ja4s_r',
+]
+
 /** Our output field for each expected-file field of the families compared so far. */
 export const FIELD_MAP: Record<string, keyof TlsEvent> = {
   ja3: 'ja3',

@@ -2,6 +2,7 @@
 import { join } from 'node:path'
 import { collectFile } from '../../src/pipeline/collect.ts'
 import {
+  COMPARED_FIELDS,
   compare,
   conformanceDir,
   isQuicFlow,
@@ -10,18 +11,7 @@ import {
   type FieldTally,
 } from './expected.ts'
 
-const FIELDS = [
-  'ja3',
-  'ja3_full',
-  'ja3s',
-  'ja3s_full',
-  'ja4',
-  'ja4_r',
-  'ja4_o',
-  'ja4_ro',
-  'ja4s',
-  'ja4s_r',
-]
+const FIELDS = COMPARED_FIELDS
 const dir = conformanceDir()
 const totals: Record<string, FieldTally> = {}
 const quic: Record<string, FieldTally> = {}

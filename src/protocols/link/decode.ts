@@ -156,6 +156,25 @@ export class PacketDecoder {
     return this.fragments.size
   }
 
+  // The record's bytes as buffer + bounds, set by `bind` (fields, not a returned object: no
+  // allocation per packet).
+  private rb: Uint8Array = new Uint8Array(0)
+  private roff = 0
+  private rend = 0
+
+  /** A reader's record is read in place (no view of it is made); any other record by its data. */
+  private bind(rec: PacketRecord): void {
+    if (rec instanceof CapturedPacket) {
+      this.rb = rec.bytes
+      this.roff = rec.start
+      this.rend = rec.end
+    } else {
+      this.rb = rec.data
+      this.roff = 0
+      this.rend = this.rb.length
+    }
+  }
+
   /**
    * The flow hash (`flowHash`) of a plain Ethernet / IPv4 / TCP-or-UDP packet, read without
    * decoding it, or -1 when the packet needs the full decoder (VLAN, IPv6, fragments, tunnels,
@@ -164,18 +183,10 @@ export class PacketDecoder {
    */
   quickFlowHash(rec: PacketRecord): number {
     if (rec.linkType !== LinkType.ETHERNET) return -1
-    let b: Uint8Array
-    let off: number
-    let end: number
-    if (rec instanceof CapturedPacket) {
-      b = rec.bytes
-      off = rec.start
-      end = rec.end
-    } else {
-      b = rec.data
-      off = 0
-      end = b.length
-    }
+    this.bind(rec)
+    const b = this.rb
+    const off = this.roff
+    const end = this.rend
     const ip = off + 14
     if (end - ip < 20 || u16(b, off + 12) !== ETH_IPV4) return -1
     const vihl = b[ip] ?? 0
@@ -205,19 +216,10 @@ export class PacketDecoder {
     this.tunnelled = false
     this.depth = 0
     this.tsUs = rec.tsUs
-    // A reader's record is read in place (no view of it is made).
-    let b: Uint8Array
-    let off: number
-    let end: number
-    if (rec instanceof CapturedPacket) {
-      b = rec.bytes
-      off = rec.start
-      end = rec.end
-    } else {
-      b = rec.data
-      off = 0
-      end = b.length
-    }
+    this.bind(rec)
+    const b = this.rb
+    const off = this.roff
+    const end = this.rend
     this.snapCut = end - off < rec.origLen
     switch (rec.linkType) {
       case LinkType.ETHERNET:
