@@ -4,6 +4,12 @@ import { HandshakeEngine } from './handshakes.ts'
 import type { TlsEvent } from '../events/tls.ts'
 import { ByteBuilder } from '../bytes/builder.ts'
 import {
+  V1_CLIENT_INITIAL,
+  V1_SERVER_INITIAL,
+  V2_CLIENT_INITIAL,
+  V2_SERVER_INITIAL,
+} from '../protocols/quic/test-helpers/vectors.ts'
+import {
   chromeHelloSpec,
   clientHelloBody,
   dtlsHandshake,
@@ -221,6 +227,34 @@ test('a DTLS 1.2 ClientHello over UDP is fingerprinted with the d prefix', () =>
   assert.equal(events.length, 1)
   assert.equal(events[0]!.transport, 'dtls')
   assert.match(events[0]!.ja4 ?? '', /^dd2i0201/)
+})
+
+test('QUIC: the RFC 9001 A.2/A.3 Initials give a q-prefixed JA4 and the server JA4S (v1 and v2)', () => {
+  for (const [client, server, version] of [
+    [V1_CLIENT_INITIAL, V1_SERVER_INITIAL, 'v1'],
+    [V2_CLIENT_INITIAL, V2_SERVER_INITIAL, 'v2'],
+  ] as const) {
+    const c = ethernet(
+      0x0800,
+      ipv4([10, 0, 0, 1], [10, 0, 0, 2], 17, udpDatagram(50000, 443, client)),
+    )
+    const s = ethernet(
+      0x0800,
+      ipv4([10, 0, 0, 2], [10, 0, 0, 1], 17, udpDatagram(443, 50000, server)),
+    )
+    const events = run([
+      { tsUs: 1_700_000_000_000_000, data: c },
+      { tsUs: 1_700_000_000_010_000, data: s },
+    ])
+    assert.equal(events.length, 1, version)
+    const e = events[0]!
+    assert.equal(e.transport, 'quic')
+    assert.equal(e.src_port, 50000)
+    assert.equal(e.sni, 'example.com')
+    assert.match(e.ja4 ?? '', /^q13d/, version)
+    assert.match(e.ja4s ?? '', /^q13/, version)
+    assert.equal(e.ja3s_str?.split(',')[1], '4865', version)
+  }
 })
 
 test('JA4+ can be turned off', () => {

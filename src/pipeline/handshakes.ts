@@ -11,6 +11,13 @@ import { TcpFlag, TcpStreamReassembler } from '../protocols/tcp/reassembly.ts'
 import { FINISHED_FLOW_TIMEOUT_US, MAX_TCP_STREAM_BYTES } from '../protocols/limits.ts'
 import { TlsHandshakeStream } from '../protocols/tls/stream.ts'
 import { DtlsHandshakeStream, looksLikeDtls } from '../protocols/tls/dtls.ts'
+import {
+  QuicCryptoStream,
+  decryptInitial,
+  initialKeys,
+  parseInitialFrames,
+  parseLongHeaders,
+} from '../protocols/quic/index.ts'
 import { parseClientHello } from '../protocols/tls/client-hello.ts'
 import { parseServerHello } from '../protocols/tls/server-hello.ts'
 import { isGrease } from '../protocols/tls/registry.ts'
@@ -48,6 +55,8 @@ interface Direction {
   reasm: TcpStreamReassembler | undefined
   tls: TlsHandshakeStream | undefined
   dtls: DtlsHandshakeStream | undefined
+  /** QUIC: the CRYPTO stream of this side's Initial packets (RFC 9001 §4.1.3). */
+  quic: QuicCryptoStream | undefined
   /** Sequence number of the SYN, kept until the reassembler exists. */
   synSeq: number | undefined
   gaps: number
@@ -92,6 +101,9 @@ interface Flow {
   pending: PendingHello[]
   hellos: number
   done: boolean
+  /** QUIC: version and Destination Connection ID of the client's latest Initial (its keys). */
+  quicVersion: number
+  quicDcid: Uint8Array | undefined
 }
 
 const EMPTY_ANOMALIES: readonly string[] = []
@@ -183,6 +195,7 @@ export class HandshakeEngine {
       reasm: undefined,
       tls: undefined,
       dtls: undefined,
+      quic: undefined,
       synSeq: undefined,
       gaps: 0,
       finished: false,
@@ -200,6 +213,8 @@ export class HandshakeEngine {
       pending: [],
       hellos: 0,
       done: false,
+      quicVersion: 0,
+      quicDcid: undefined,
     }
   }
 
@@ -302,17 +317,56 @@ export class HandshakeEngine {
         flow = this.newFlow(key, p, srcIsLow, 'dtls')
         this.flows.add(key, flow, tsUs)
       } else {
-        // RFC 9000 §17.2: long header (form bit and fixed bit set) = QUIC Initial/Handshake.
-        const first = p.payload[0] ?? 0
-        if ((first & 0xc0) === 0xc0 && p.payload.length >= 1200) this.stats.quicPackets++
-        return
+        const initial = clientInitial(p.payload)
+        if (initial === undefined) return
+        // RFC 9000 §17.2.2: the first Initial of a connection comes from the client.
+        flow = this.newFlow(key, p, srcIsLow, 'quic')
+        flow.clientDir = d
+        flow.quicVersion = initial.version
+        flow.quicDcid = initial.dcid
+        this.flows.add(key, flow, tsUs)
       }
     }
     if (flow.done) return
     const dir = flow.dirs[d]
     if (dir.finished) return
+    if (flow.transport === 'quic') {
+      this.quicDatagram(flow, d, p.payload, tsUs)
+      return
+    }
     const dtls = (dir.dtls ??= new DtlsHandshakeStream())
     for (const m of dtls.push(p.payload)) this.message(flow, d, m, tsUs)
+  }
+
+  /**
+   * Opens the Initial packets of a QUIC datagram and feeds their CRYPTO frames to this side's
+   * stream. RFC 9001 §5.2: both sides' Initial keys derive from the Destination Connection ID of
+   * the client's Initial, which the client's own packets carry (a new one after a Retry).
+   */
+  private quicDatagram(flow: Flow, d: 0 | 1, payload: Uint8Array, tsUs: number): void {
+    const fromClient = d === flow.clientDir
+    for (const pkt of parseLongHeaders(payload).packets) {
+      if (pkt.type !== 'initial') continue
+      this.stats.quicPackets++
+      if (fromClient) {
+        flow.quicVersion = pkt.version
+        flow.quicDcid = pkt.dcid.slice()
+      }
+      const dcid = flow.quicDcid
+      if (dcid === undefined) continue
+      const keys = initialKeys(flow.quicVersion, dcid)
+      if (keys === undefined) continue
+      const opened = decryptInitial(pkt, fromClient ? keys.client : keys.server)
+      if (!opened.ok) {
+        this.count(`quic.initial_${opened.error}`)
+        continue
+      }
+      const dir = flow.dirs[d]
+      const stream = (dir.quic ??= new QuicCryptoStream())
+      for (const chunk of parseInitialFrames(opened.value.payload).crypto) {
+        for (const m of stream.push(chunk.offset, chunk.data)) this.message(flow, d, m, tsUs)
+      }
+    }
   }
 
   private finishDirection(flow: Flow, d: 0 | 1, tsUs: number): void {
@@ -407,11 +461,13 @@ export class HandshakeEngine {
     dir.finished = true
     for (const a of dir.tls?.anomalies ?? []) this.count(a)
     for (const a of dir.dtls?.anomalies ?? []) this.count(a)
+    for (const a of dir.quic?.anomalies ?? []) this.count(a)
     for (const a of dir.reasm?.anomalies ?? []) this.count(a)
     dir.reasm?.release()
     dir.reasm = undefined
     dir.tls = undefined
     dir.dtls = undefined
+    dir.quic = undefined
   }
 
   private emitPending(flow: Flow, p: PendingHello, sh: ServerHello | undefined): void {
@@ -453,6 +509,16 @@ export class HandshakeEngine {
     this.stats.events++
     this.onEvent(event)
   }
+}
+
+/** The first packet of a datagram when it is a QUIC Initial of a version we can open. */
+function clientInitial(payload: Uint8Array): { version: number; dcid: Uint8Array } | undefined {
+  // RFC 9000 §17.2: long header = form bit and fixed bit set; cheap test before parsing.
+  if (((payload[0] ?? 0) & 0xc0) !== 0xc0) return undefined
+  const first = parseLongHeaders(payload).packets[0]
+  if (first?.type !== 'initial' || initialKeys(first.version, first.dcid) === undefined)
+    return undefined
+  return { version: first.version, dcid: first.dcid.slice() }
 }
 
 function letter(t: Transport): 't' | 'd' | 'q' {

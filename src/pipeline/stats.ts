@@ -21,7 +21,7 @@ export interface HandshakeEngineStats {
   /** ClientHellos whose body did not parse. */
   badHellos: number
   events: number
-  /** QUIC long-header packets seen (decryption of Initials: not in this engine yet). */
+  /** QUIC Initial packets seen (RFC 9000 §17.2.2). */
   quicPackets: number
   /** Count per anomaly code, over every layer. */
   anomalies: Record<string, number>

@@ -65,3 +65,11 @@ export const MAX_EXTENSIONS = 256
 export const MAX_CERT_CHAIN_LENGTH = 10
 /** DTLS handshake messages being reassembled per flow direction. */
 export const MAX_DTLS_PENDING_MESSAGES = 8
+
+// QUIC
+/** Bytes of one direction's CRYPTO stream reassembled from offset 0 (Initial hellos sit far below). */
+export const MAX_QUIC_CRYPTO_BYTES = 65_536
+/** Disjoint byte ranges held per CRYPTO stream while waiting for gaps to fill. */
+export const MAX_QUIC_CRYPTO_PENDING_CHUNKS = 64
+/** Initial key sets cached by (version, client DCID); the cache is cleared when full. */
+export const MAX_QUIC_INITIAL_KEY_CACHE_ENTRIES = 4_096

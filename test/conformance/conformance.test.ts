@@ -1,6 +1,6 @@
 /**
  * Conformance with the shared reference corpus: every JA3/JA3S/JA4(+_r/_o/_ro)/JA4S value of
- * every flow of every capture must equal the canonical expectation.
+ * every flow of every capture (TLS over TCP, DTLS and QUIC) must equal the canonical expectation.
  */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
@@ -11,15 +11,11 @@ import {
   COMPARED_FIELDS,
   compare,
   conformanceDir,
-  isQuicFlow as isQuic,
   listExpectedFiles,
   loadExpected,
 } from './expected.ts'
 
 const FIELDS = COMPARED_FIELDS
-
-/** QUIC flows need Initial-packet decryption, which the next issue adds. */
-const QUIC_PENDING = 'pending: QUIC Initial decryption (RFC 9001) is the next milestone'
 
 const dir = conformanceDir()
 const files = listExpectedFiles(dir)
@@ -52,18 +48,12 @@ for (const [root, list] of suites) {
     test(`conformance ${root === dir ? '' : 'fixture '}${name}`, async (t) => {
       assert.ok(existsSync(pcap), `capture missing: ${pcap}`)
       const { events } = await collectFile(pcap)
-      const res = compare(expected, events, FIELDS, (f) => !isQuic(f))
+      const res = compare(expected, events, FIELDS)
       for (const w of res.warnings) t.diagnostic(`warning (unsettled): ${w}`)
       assert.deepEqual(res.failures, [], res.failures.join('\n'))
       const compared = Object.values(res.tally).reduce((n, x) => n + x.total, 0)
       // Our own fixtures exist for these families; shared captures may hold only later ones (JA4H…).
       if (root !== dir) assert.ok(compared > 0, 'no value was compared')
-      if (expected.flows.some(isQuic)) {
-        await t.test('QUIC flows', { todo: QUIC_PENDING }, () => {
-          const q = compare(expected, events, FIELDS, isQuic)
-          assert.equal(q.failures.length, 0, `${q.failures.length} QUIC values not produced yet`)
-        })
-      }
     })
   }
 }

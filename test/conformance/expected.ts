@@ -82,7 +82,7 @@ function endpoint(ip: string, port: number): string {
   return ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`
 }
 
-/** QUIC flows: their hellos need Initial-packet decryption (the next milestone). */
+/** QUIC flows (hellos from decrypted Initial packets), reported apart by `npm run conformance`. */
 export function isQuicFlow(f: ExpectedFlow): boolean {
   const ja4 = f.ja4
   return (

@@ -11,6 +11,19 @@ import { CaptureReader } from '../../src/protocols/pcap/reader.ts'
 import { PacketDecoder } from '../../src/protocols/link/decode.ts'
 import { HandshakeEngine } from '../../src/pipeline/handshakes.ts'
 import type { HandshakeMessage } from '../../src/protocols/tls/types.ts'
+import {
+  QuicCryptoStream,
+  decryptInitial,
+  initialKeys,
+  parseInitialFrames,
+  parseLongHeaders,
+} from '../../src/protocols/quic/index.ts'
+import {
+  CLIENT_CRYPTO_FRAME,
+  SERVER_PAYLOAD,
+  V1_CLIENT_INITIAL,
+  V2_CLIENT_INITIAL,
+} from '../../src/protocols/quic/test-helpers/vectors.ts'
 import { ja3, ja3s } from '../../src/fingerprints/ja3.ts'
 import { ja4 } from '../../src/fingerprints/ja4.ts'
 import { ja4s } from '../../src/fingerprints/ja4plus/ja4s.ts'
@@ -28,7 +41,14 @@ import {
   supportedVersionsExt,
   u16ListExt,
 } from '../../src/protocols/tls/test-helpers/fixtures.ts'
-import { pcapFile, pcapngFile, tcpConversation } from '../builders/packets.ts'
+import {
+  ethernet,
+  ipv4,
+  pcapFile,
+  pcapngFile,
+  tcpConversation,
+  udpDatagram,
+} from '../builders/packets.ts'
 import { chunks, mutate } from './mutate.ts'
 import type { Rng } from './rng.ts'
 
@@ -127,6 +147,10 @@ const splitConversation = tcpConversation({
   sport: 50001,
 })
 
+function quicPacket(datagram: Uint8Array): Uint8Array {
+  return ethernet(0x0800, ipv4([10, 0, 0, 1], [10, 0, 0, 2], 17, udpDatagram(50000, 443, datagram)))
+}
+
 export const TARGETS: Target[] = [
   {
     name: 'client-hello',
@@ -164,6 +188,34 @@ export const TARGETS: Target[] = [
     },
   },
   {
+    name: 'quic-datagram',
+    seeds: [V1_CLIENT_INITIAL, V2_CLIENT_INITIAL],
+    run: (input) => {
+      for (const pkt of parseLongHeaders(input).packets) {
+        const keys = initialKeys(pkt.version, pkt.dcid)
+        if (keys === undefined) continue
+        const opened = decryptInitial(pkt, keys.client)
+        if (opened.ok) parseInitialFrames(opened.value.payload)
+      }
+    },
+  },
+  {
+    name: 'quic-frames',
+    seeds: [CLIENT_CRYPTO_FRAME, SERVER_PAYLOAD],
+    run: (input, rng) => {
+      const stream = new QuicCryptoStream()
+      for (const c of parseInitialFrames(input).crypto) {
+        // Deliver each CRYPTO chunk in random pieces and order, as lossy networks do.
+        const pieces = chunks(c.data, rng).map((d, i, all) => ({
+          offset: c.offset + all.slice(0, i).reduce((n, x) => n + x.length, 0),
+          data: d,
+        }))
+        for (const piece of pieces.reverse())
+          onMessages(stream.push(piece.offset, piece.data), false)
+      }
+    },
+  },
+  {
     name: 'link-decode',
     seeds: [...conversation, ...splitConversation].map((p) => p.data),
     run: (input) => {
@@ -181,6 +233,10 @@ export const TARGETS: Target[] = [
     seeds: [
       pcapFile([...conversation, ...splitConversation]),
       pcapngFile([...splitConversation, ...conversation]),
+      pcapFile([
+        { tsUs: 1_700_000_000_000_000, data: quicPacket(V1_CLIENT_INITIAL) },
+        { tsUs: 1_700_000_000_001_000, data: quicPacket(V2_CLIENT_INITIAL) },
+      ]),
     ],
     run: (input, rng) => {
       const engine = new HandshakeEngine({ onEvent: () => {} })
