@@ -22,6 +22,8 @@ const event: TlsEvent = {
   ja4_r: 'r',
   ja4_o: 'o',
   ja4_ro: 'ro',
+  ja4_stable: 't13d1515h2_8daaf6152771_aaaaaaaaaaaa',
+  resumption: ['psk', 'early_data'],
   ja3s: null,
   ja3s_str: null,
   ja4s: null,

@@ -73,6 +73,7 @@ export function tlsEventJson(e: TlsEvent): string {
     `,"tls_version_negotiated":${machine(e.tls_version_negotiated)}` +
     `,"ja3":${machine(e.ja3)},"ja3_str":${machine(e.ja3_str)},"ja4":${machine(e.ja4)}` +
     `,"ja4_r":${machine(e.ja4_r)},"ja4_o":${machine(e.ja4_o)},"ja4_ro":${machine(e.ja4_ro)}` +
+    `,"ja4_stable":${machine(e.ja4_stable)},"resumption":${strList(e.resumption)}` +
     `,"ja3s":${machine(e.ja3s)},"ja3s_str":${machine(e.ja3s_str)},"ja4s":${machine(e.ja4s)}` +
     `,"ja4s_r":${machine(e.ja4s_r)},"anomalies":${strList(e.anomalies)}}`
   )

@@ -34,6 +34,13 @@ export interface TlsEvent {
   ja4_r: string | null
   ja4_o: string | null
   ja4_ro: string | null
+  /**
+   * JA4 without padding, pre_shared_key and early_data (a tlsight variant, see
+   * docs/fingerprints.md): one value per client whether or not it resumes a session.
+   */
+  ja4_stable: string | null
+  /** Resumption the client attempts: `session_ticket`, `psk`, `early_data`, `session_id`. */
+  resumption: string[]
   ja3s: string | null
   ja3s_str: string | null
   /** JA4+ (FoxIO License 1.1): null when turned off or no ServerHello was seen. */
@@ -63,6 +70,8 @@ export const TLS_EVENT_FIELDS = [
   'ja4_r',
   'ja4_o',
   'ja4_ro',
+  'ja4_stable',
+  'resumption',
   'ja3s',
   'ja3s_str',
   'ja4s',
@@ -99,6 +108,11 @@ export const tlsEventSchema = {
     ja4_r: nullableString,
     ja4_o: nullableString,
     ja4_ro: nullableString,
+    ja4_stable: nullableString,
+    resumption: {
+      type: 'array',
+      items: { enum: ['session_ticket', 'psk', 'early_data', 'session_id'] },
+    },
     ja3s: nullableString,
     ja3s_str: nullableString,
     ja4s: nullableString,

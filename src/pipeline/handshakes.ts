@@ -24,6 +24,8 @@ import { isGrease } from '../protocols/tls/registry.ts'
 import type { ClientHello, HandshakeMessage, ServerHello } from '../protocols/tls/types.ts'
 import { ja3, ja3s } from '../fingerprints/ja3.ts'
 import { ja4 } from '../fingerprints/ja4.ts'
+import { ja4Stable } from '../fingerprints/ja4-stable.ts'
+import { resumptionSignals } from '../protocols/tls/resumption.ts'
 import { ja4s } from '../fingerprints/ja4plus/ja4s.ts'
 import type { TlsEvent, Transport } from '../events/tls.ts'
 import { emptyStats, type HandshakeEngineStats } from './stats.ts'
@@ -76,6 +78,8 @@ interface ClientFields {
   ja4_r: string
   ja4_o: string
   ja4_ro: string
+  ja4_stable: string
+  resumption: string[]
 }
 
 interface PendingHello {
@@ -500,6 +504,8 @@ export class HandshakeEngine {
       ja4_r: ch?.ja4_r ?? null,
       ja4_o: ch?.ja4_o ?? null,
       ja4_ro: ch?.ja4_ro ?? null,
+      ja4_stable: ch?.ja4_stable ?? null,
+      resumption: ch?.resumption ?? [],
       ja3s: j3s?.ja3s ?? null,
       ja3s_str: j3s?.ja3s_str ?? null,
       ja4s: j4s?.ja4s ?? null,
@@ -538,6 +544,8 @@ function clientFields(ch: ClientHello, transport: 't' | 'd' | 'q'): ClientFields
     ja4_r: j4.ja4_r,
     ja4_o: j4.ja4_o,
     ja4_ro: j4.ja4_ro,
+    ja4_stable: ja4Stable(ch, transport),
+    resumption: resumptionSignals(ch),
   }
 }
 
