@@ -28,6 +28,10 @@ const event: TlsEvent = {
   ja3s_str: null,
   ja4s: null,
   ja4s_r: null,
+  ja4t: '64240_2-1-3-1-1-4_1460_8',
+  ja4ts: null,
+  ja4l_c: '2500_64',
+  ja4l_s: null,
   anomalies: ['tls.sni_not_hostname'],
 }
 

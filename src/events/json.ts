@@ -75,6 +75,7 @@ export function tlsEventJson(e: TlsEvent): string {
     `,"ja4_r":${machine(e.ja4_r)},"ja4_o":${machine(e.ja4_o)},"ja4_ro":${machine(e.ja4_ro)}` +
     `,"ja4_stable":${machine(e.ja4_stable)},"resumption":${strList(e.resumption)}` +
     `,"ja3s":${machine(e.ja3s)},"ja3s_str":${machine(e.ja3s_str)},"ja4s":${machine(e.ja4s)}` +
-    `,"ja4s_r":${machine(e.ja4s_r)},"anomalies":${strList(e.anomalies)}}`
+    `,"ja4s_r":${machine(e.ja4s_r)},"ja4t":${machine(e.ja4t)},"ja4ts":${machine(e.ja4ts)}` +
+    `,"ja4l_c":${machine(e.ja4l_c)},"ja4l_s":${machine(e.ja4l_s)},"anomalies":${strList(e.anomalies)}}`
   )
 }

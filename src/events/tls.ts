@@ -46,6 +46,15 @@ export interface TlsEvent {
   /** JA4+ (FoxIO License 1.1): null when turned off or no ServerHello was seen. */
   ja4s: string | null
   ja4s_r: string | null
+  /**
+   * JA4+ of the TCP handshake (FoxIO License 1.1; null when turned off, for QUIC/DTLS, or when the
+   * SYN / SYN-ACK was not captured): JA4T of the client SYN, JA4TS of the SYN-ACK, JA4L client
+   * and server latency (`µs_ttl`).
+   */
+  ja4t: string | null
+  ja4ts: string | null
+  ja4l_c: string | null
+  ja4l_s: string | null
   /** Anomaly codes of the flow's parsers (hello, stream, server hello), deduplicated. */
   anomalies: string[]
 }
@@ -76,6 +85,10 @@ export const TLS_EVENT_FIELDS = [
   'ja3s_str',
   'ja4s',
   'ja4s_r',
+  'ja4t',
+  'ja4ts',
+  'ja4l_c',
+  'ja4l_s',
   'anomalies',
 ] as const satisfies readonly (keyof TlsEvent)[]
 
@@ -117,6 +130,10 @@ export const tlsEventSchema = {
     ja3s_str: nullableString,
     ja4s: nullableString,
     ja4s_r: nullableString,
+    ja4t: nullableString,
+    ja4ts: nullableString,
+    ja4l_c: nullableString,
+    ja4l_s: nullableString,
     anomalies: { type: 'array', items: { type: 'string' } },
   },
 } as const

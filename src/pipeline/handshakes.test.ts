@@ -94,6 +94,11 @@ test('one connection gives one event with client and server fingerprints', () =>
   assert.equal(e.ja3s_str, '771,4865,43-51')
   assert.equal(e.ja4s, 't130200_1301_a56c5b993250')
   assert.equal(e.hello_index, 1)
+  // The builder's SYN/SYN-ACK carry no options and are 100 µs apart, TTL 64.
+  assert.equal(e.ja4t, '65535_00_00_00')
+  assert.equal(e.ja4ts, '65535_00_00_00')
+  assert.equal(e.ja4l_s, '50_64')
+  assert.equal(e.ja4l_c, '50_64')
 })
 
 test('a ClientHello split at every byte over two segments gives the same fingerprints', () => {
@@ -263,6 +268,8 @@ test('JA4+ can be turned off', () => {
   feed(engine, tcpConversation({ clientData: [chrome], serverData: [sh13] }))
   engine.finish()
   assert.equal(events[0]!.ja4s, null)
+  assert.equal(events[0]!.ja4t, null)
+  assert.equal(events[0]!.ja4l_c, null)
   assert.notEqual(events[0]!.ja3s, null)
 })
 

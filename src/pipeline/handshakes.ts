@@ -4,7 +4,7 @@
  * stdin) and live capture: it holds every piece of per-flow state and all of it is bounded.
  */
 import type { PacketRecord } from '../protocols/pcap/types.ts'
-import type { DecodedPacket } from '../protocols/link/types.ts'
+import type { DecodedPacket, TcpHeader } from '../protocols/link/types.ts'
 import { PacketDecoder, formatIp } from '../protocols/link/decode.ts'
 import { FlowTable, flowHash, flowKey } from '../protocols/tcp/flows.ts'
 import { TcpFlag, TcpStreamReassembler } from '../protocols/tcp/reassembly.ts'
@@ -27,6 +27,8 @@ import { ja4 } from '../fingerprints/ja4.ts'
 import { ja4Stable } from '../fingerprints/ja4-stable.ts'
 import { resumptionSignals } from '../protocols/tls/resumption.ts'
 import { ja4s } from '../fingerprints/ja4plus/ja4s.ts'
+import { ja4t } from '../fingerprints/ja4plus/ja4t.ts'
+import { ja4l } from '../fingerprints/ja4plus/ja4l.ts'
 import type { TlsEvent, Transport } from '../events/tls.ts'
 import { emptyStats, type HandshakeEngineStats } from './stats.ts'
 
@@ -108,6 +110,15 @@ interface Flow {
   /** QUIC: version and Destination Connection ID of the client's latest Initial (its keys). */
   quicVersion: number
   quicDcid: Uint8Array | undefined
+  /** TCP handshake timing and shape (JA4T/JA4TS/JA4L): first SYN, first SYN-ACK, the client's
+   * first packet after the SYN-ACK; -1 / '' until seen. */
+  synUs: number
+  synTtl: number
+  ja4t: string
+  synAckUs: number
+  synAckTtl: number
+  ja4ts: string
+  clientAfterSynAckUs: number
 }
 
 const EMPTY_ANOMALIES: readonly string[] = []
@@ -219,6 +230,13 @@ export class HandshakeEngine {
       done: false,
       quicVersion: 0,
       quicDcid: undefined,
+      synUs: -1,
+      synTtl: -1,
+      ja4t: '',
+      synAckUs: -1,
+      synAckTtl: -1,
+      ja4ts: '',
+      clientAfterSynAckUs: -1,
     }
   }
 
@@ -268,8 +286,12 @@ export class HandshakeEngine {
         flow.clientDir = (tcp.flags & TcpFlag.ACK) === 0 ? d : d === 0 ? 1 : 0
         flow.roleFromSyn = true
       }
+      if (this.ja4plus) this.tcpHandshake(flow, tcp, p.ttl, tsUs)
       if (dir.reasm !== undefined) dir.reasm.syn(tcp.seq)
       else dir.synSeq = tcp.seq
+    } else if (flow.synAckUs >= 0 && flow.clientAfterSynAckUs < 0 && d === flow.clientDir) {
+      // JA4L-C: the client's first packet after the SYN-ACK (normally the handshake's ACK).
+      flow.clientAfterSynAckUs = tsUs
     }
     if (p.payload.length > 0 && !dir.finished) {
       let reasm = dir.reasm
@@ -340,6 +362,21 @@ export class HandshakeEngine {
     }
     const dtls = (dir.dtls ??= new DtlsHandshakeStream())
     for (const m of dtls.push(p.payload)) this.message(flow, d, m, tsUs)
+  }
+
+  /** The first SYN and first SYN-ACK of a connection (classified by the SYN/ACK bits). */
+  private tcpHandshake(flow: Flow, tcp: TcpHeader, ttl: number, tsUs: number): void {
+    if ((tcp.flags & TcpFlag.ACK) === 0) {
+      if (flow.synUs >= 0) return
+      flow.synUs = tsUs
+      flow.synTtl = ttl
+      flow.ja4t = ja4t(tcp.window, tcp.options)
+    } else {
+      if (flow.synAckUs >= 0) return
+      flow.synAckUs = tsUs
+      flow.synAckTtl = ttl
+      flow.ja4ts = ja4t(tcp.window, tcp.options)
+    }
   }
 
   /**
@@ -510,6 +547,16 @@ export class HandshakeEngine {
       ja3s_str: j3s?.ja3s_str ?? null,
       ja4s: j4s?.ja4s ?? null,
       ja4s_r: j4s?.ja4s_r ?? null,
+      ja4t: flow.ja4t === '' ? null : flow.ja4t,
+      ja4ts: flow.ja4ts === '' ? null : flow.ja4ts,
+      ja4l_c:
+        flow.synAckUs >= 0 && flow.clientAfterSynAckUs >= 0
+          ? ja4l(flow.synAckUs, flow.clientAfterSynAckUs, flow.synTtl)
+          : null,
+      ja4l_s:
+        flow.synUs >= 0 && flow.synAckUs >= 0
+          ? ja4l(flow.synUs, flow.synAckUs, flow.synAckTtl)
+          : null,
       anomalies: anomalies === EMPTY_ANOMALIES ? [] : [...anomalies],
     }
     this.stats.events++

@@ -64,6 +64,12 @@ export const COMPARED_FIELDS = [
   'ja4s_r',
 ]
 
+/**
+ * Per-flow TCP families (JA4T, JA4TS, JA4L). They ride on `tls` events, so they are compared on
+ * TCP flows that have one; flows without a TLS handshake wait for the http/flow events.
+ */
+export const TCP_FIELDS = ['ja4t', 'ja4ts', 'ja4l_c', 'ja4l_s']
+
 /** Our output field for each expected-file field of the families compared so far. */
 export const FIELD_MAP: Record<string, keyof TlsEvent> = {
   ja3: 'ja3',
@@ -76,6 +82,10 @@ export const FIELD_MAP: Record<string, keyof TlsEvent> = {
   ja3s_full: 'ja3s_str',
   ja4s: 'ja4s',
   ja4s_r: 'ja4s_r',
+  ja4t: 'ja4t',
+  ja4ts: 'ja4ts',
+  ja4l_c: 'ja4l_c',
+  ja4l_s: 'ja4l_s',
 }
 
 function endpoint(ip: string, port: number): string {
@@ -148,6 +158,18 @@ export function compare(
     const got = ours.get(id)
     for (const field of fields) {
       const want = ef[field]
+      if (typeof want === 'string') {
+        // A per-flow value (JA4T/TS, JA4L): every event of the flow carries the same one.
+        const t = (tally[field] ??= { total: 0, equal: 0 })
+        const have = got?.[field]?.[0] ?? null
+        t.total++
+        if (have === want) t.equal++
+        else
+          failures.push(
+            `${id} ${field}: expected ${JSON.stringify(want)}, got ${JSON.stringify(have)}`,
+          )
+        continue
+      }
       if (!Array.isArray(want)) continue
       const t = (tally[field] ??= { total: 0, equal: 0 })
       const have = got?.[field] ?? []

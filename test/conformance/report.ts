@@ -3,6 +3,7 @@ import { join } from 'node:path'
 import { collectFile } from '../../src/pipeline/collect.ts'
 import {
   COMPARED_FIELDS,
+  TCP_FIELDS,
   compare,
   conformanceDir,
   isQuicFlow,
@@ -11,7 +12,7 @@ import {
   type FieldTally,
 } from './expected.ts'
 
-const FIELDS = COMPARED_FIELDS
+const FIELDS = [...COMPARED_FIELDS, ...TCP_FIELDS]
 const dir = conformanceDir()
 const totals: Record<string, FieldTally> = {}
 const quic: Record<string, FieldTally> = {}
