@@ -3,7 +3,13 @@ import assert from 'node:assert/strict'
 import { parseClientHello } from '../protocols/tls/client-hello.ts'
 import { chromeHelloSpec, clientHelloBody, ext } from '../protocols/tls/test-helpers/fixtures.ts'
 import { ja4 } from './ja4.ts'
-import { ja4Stable } from './ja4-stable.ts'
+import { JA4_STABLE_EXCLUDED, ja4Stable as fromJa4 } from './ja4-stable.ts'
+import type { ClientHello } from '../protocols/tls/types.ts'
+
+const ja4Stable = (ch: ClientHello, t: 't' | 'q' | 'd'): string => fromJa4(ch, ja4(ch, t))
+/** The definition, computed the slow way: JA4 of the hello without the excluded extensions. */
+const oracle = (ch: ClientHello, t: 't' | 'q' | 'd'): string =>
+  ja4({ ...ch, extensions: ch.extensions.filter((e) => !JA4_STABLE_EXCLUDED.has(e.type)) }, t).ja4
 
 function hello(extra: ReturnType<typeof ext>[], drop: number[] = []) {
   const spec = chromeHelloSpec()
@@ -27,4 +33,22 @@ test('ja4_stable leaves out padding, pre_shared_key and early_data', () => {
 test('without those extensions ja4_stable is ja4', () => {
   const h = hello([], [0x0015])
   assert.equal(ja4Stable(h, 'q'), ja4(h, 'q').ja4)
+})
+
+test('ja4_stable derived from ja4_r equals the JA4 of the hello without those extensions', () => {
+  const cases = [
+    hello([]),
+    hello([ext(0x0029, [0, 0])]),
+    hello([ext(0x002a), ext(0x0029, [0, 0])], [0x000d]),
+    hello([ext(0x0015, [0])], [0x0015, 0x000d, 0x0000, 0x0010]),
+  ]
+  for (const h of cases)
+    for (const t of ['t', 'q', 'd'] as const) assert.equal(ja4Stable(h, t), oracle(h, t))
+  // Only excluded extensions (plus GREASE): the c section is the empty-list hash.
+  const onlyPadding = parseClientHello(
+    clientHelloBody({ ciphers: [0x1301], extensions: [ext(0x0a0a), ext(0x0015, [0, 0])] }),
+  )
+  assert.ok(onlyPadding.ok)
+  assert.equal(ja4Stable(onlyPadding.value, 't'), oracle(onlyPadding.value, 't'))
+  assert.match(ja4Stable(onlyPadding.value, 't'), /_000000000000$/)
 })

@@ -591,7 +591,7 @@ function clientFields(ch: ClientHello, transport: 't' | 'd' | 'q'): ClientFields
     ja4_r: j4.ja4_r,
     ja4_o: j4.ja4_o,
     ja4_ro: j4.ja4_ro,
-    ja4_stable: ja4Stable(ch, transport),
+    ja4_stable: ja4Stable(ch, j4),
     resumption: resumptionSignals(ch),
   }
 }

@@ -26,6 +26,8 @@ import {
 } from '../../src/protocols/quic/test-helpers/vectors.ts'
 import { ja3, ja3s } from '../../src/fingerprints/ja3.ts'
 import { ja4 } from '../../src/fingerprints/ja4.ts'
+import { JA4_STABLE_EXCLUDED, ja4Stable } from '../../src/fingerprints/ja4-stable.ts'
+import { resumptionSignals } from '../../src/protocols/tls/resumption.ts'
 import { ja4s } from '../../src/fingerprints/ja4plus/ja4s.ts'
 import {
   alpnExt,
@@ -91,8 +93,20 @@ function fingerprintClient(body: Uint8Array, dtls: boolean): void {
   const r = parseClientHello(body, { dtls })
   if (r.ok) {
     ja3(r.value)
-    ja4(r.value, dtls ? 'd' : 't')
+    const t = dtls ? 'd' : 't'
+    const j4 = ja4(r.value, t)
     ja4(r.value, 'q')
+    resumptionSignals(r.value)
+    // Property: the fast ja4_stable equals its definition on any hello the parser accepts.
+    const slow = ja4(
+      {
+        ...r.value,
+        extensions: r.value.extensions.filter((e) => !JA4_STABLE_EXCLUDED.has(e.type)),
+      },
+      t,
+    ).ja4
+    const fast = ja4Stable(r.value, j4)
+    if (fast !== slow) throw new Error(`ja4_stable ${fast} != ${slow}`)
   }
 }
 
