@@ -93,6 +93,30 @@ test('--no-ja4plus leaves the JA4+ fields out, JA3S stays', async () => {
   assert.ok(events.every((e) => e.ja4s === null && e.ja4s_r === null && typeof e.ja3s === 'string'))
 })
 
+test('--fingerprints computes only the selected families', async () => {
+  const r = await analyze([
+    FIXTURE,
+    '--format',
+    'jsonl',
+    '--fingerprints',
+    'ja4,ja3s',
+    '--threads',
+    '2',
+  ])
+  assert.equal(r.code, 0, r.stderr)
+  const events = lines(r.stdout)
+  assert.equal(events.length, 17)
+  assert.ok(events.every((e) => typeof e.ja4 === 'string' && typeof e.ja3s === 'string'))
+  assert.ok(
+    events.every(
+      (e) => e.ja3 === null && e.ja4s === null && e.ja4_stable === null && e.ja4t === null,
+    ),
+  )
+  const bad = await analyze([FIXTURE, '--fingerprints', 'ja4,ja5'])
+  assert.equal(bad.code, 64)
+  assert.match(bad.stderr, /unknown fingerprint families: ja5/)
+})
+
 test('table format has a header and one row per hello', async () => {
   const r = await analyze([FIXTURE, '--format', 'table'])
   assert.equal(r.code, 0)

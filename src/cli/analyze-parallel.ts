@@ -9,12 +9,14 @@ import { Worker } from 'node:worker_threads'
 import type { CaptureSummary } from '../protocols/pcap/types.ts'
 import { addStats, emptyStats, type HandshakeEngineStats } from '../pipeline/stats.ts'
 import type { OutputFormat } from './output.ts'
+import type { Family } from '../fingerprints/families.ts'
 
 export interface WorkerConfig {
   index: number
   count: number
   format: OutputFormat
   ja4plus: boolean
+  families: Family[]
   /** A capture file the worker reads itself; absent = chunks come by message. */
   path?: string
 }
@@ -85,12 +87,13 @@ export class ParallelAnalyzer {
     count: number,
     format: OutputFormat,
     ja4plus: boolean,
+    families: readonly Family[],
     private readonly path: string | undefined,
     private readonly write: (chunk: Uint8Array) => void,
   ) {
     this.done = Array.from({ length: count }, () => undefined)
     for (let index = 0; index < count; index++) {
-      const config: WorkerConfig = { index, count, format, ja4plus }
+      const config: WorkerConfig = { index, count, format, ja4plus, families: [...families] }
       if (path !== undefined) config.path = path
       const w = startWorker(config)
       w.on('message', (m: FromWorker) => this.onMessage(index, m))

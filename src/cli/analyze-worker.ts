@@ -30,6 +30,7 @@ class Shard {
     const format = cfg.format === 'jsonl' ? tlsEventJson : tableRow
     this.engine = new HandshakeEngine({
       ja4plus: cfg.ja4plus,
+      families: cfg.families,
       shard: { index: cfg.index, count: cfg.count },
       onEvent: (e) => {
         this.out.line(format(e))

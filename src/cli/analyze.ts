@@ -10,6 +10,7 @@ import type { TlsEvent } from '../events/tls.ts'
 import { LineWriter, tableHeader, tableRow, type OutputFormat } from './output.ts'
 import { ProgressBar } from './progress.ts'
 import { ja4plusEnabled } from './licensing.ts'
+import { FAMILIES, parseFamilies, type Family } from '../fingerprints/families.ts'
 import { EXIT_IO, EXIT_NOT_A_CAPTURE, EXIT_OK, EXIT_USAGE } from './exit-codes.ts'
 
 export const ANALYZE_HELP = `Usage: tlsight analyze <capture.pcap|capture.pcapng|-> [options]
@@ -19,6 +20,8 @@ ClientHello with its JA3, JA4 (+ _r, _o, _ro) and, when the server answered, JA3
 
 Options:
   --format jsonl|table   output format (default: table on a terminal, jsonl otherwise)
+  --fingerprints LIST    families to compute, comma-separated (default all): ja3, ja3s, ja4,
+                         ja4_stable, ja4s, ja4t, ja4l; fields of the others are null
   --no-ja4plus           leave out the JA4+ families (FoxIO License 1.1), e.g. for commercial use;
                          also TLSIGHT_JA4PLUS=0
   --progress             force the progress bar on stderr (default: when reading a file, stdout is
@@ -61,6 +64,7 @@ export async function analyzeCommand(argv: string[], io: Io): Promise<number> {
       options: {
         format: { type: 'string' },
         ja4plus: { type: 'boolean' },
+        fingerprints: { type: 'string' },
         progress: { type: 'boolean' },
         stats: { type: 'boolean' },
         threads: { type: 'string' },
@@ -87,6 +91,14 @@ export async function analyzeCommand(argv: string[], io: Io): Promise<number> {
   const format = values.format ?? (io.stdout.isTTY ? 'table' : 'jsonl')
   if (format !== 'jsonl' && format !== 'table') {
     io.stderr.write(`tlsight analyze: unknown --format "${format}" (jsonl or table)\n`)
+    return EXIT_USAGE
+  }
+  const families = parseFamilies(values.fingerprints ?? FAMILIES.join(','))
+  if (!families.ok) {
+    io.stderr.write(
+      `tlsight analyze: unknown fingerprint families: ${families.unknown.join(', ')} ` +
+        `(known: ${FAMILIES.join(', ')})\n`,
+    )
     return EXIT_USAGE
   }
   const input = positionals[0] ?? '-'
@@ -125,6 +137,7 @@ export async function analyzeCommand(argv: string[], io: Io): Promise<number> {
     name: input === '-' ? 'stdin' : input,
     path: input === '-' ? undefined : input,
     ja4plus: values.ja4plus ?? ja4plusEnabled(io.env),
+    families: families.value,
     threads,
     progress: showProgress ? new ProgressBar(total, io.stderr) : undefined,
     stats: values.stats === true,
@@ -139,6 +152,7 @@ interface RunOptions {
   total: number
   name: string
   ja4plus: boolean
+  families: Family[]
   threads: number
   progress: ProgressBar | undefined
   stats: boolean
@@ -165,7 +179,11 @@ async function singleThread(o: RunOptions, out: LineWriter): Promise<Backend> {
     import('../events/json.ts'),
   ])
   const format: (e: TlsEvent) => string = o.format === 'jsonl' ? tlsEventJson : tableRow
-  const engine = new HandshakeEngine({ ja4plus: o.ja4plus, onEvent: (e) => out.line(format(e)) })
+  const engine = new HandshakeEngine({
+    ja4plus: o.ja4plus,
+    families: o.families,
+    onEvent: (e) => out.line(format(e)),
+  })
   const reader = new CaptureReader((rec) => engine.packet(rec))
   return {
     push: (chunk) => reader.push(chunk),
@@ -187,7 +205,7 @@ async function run(source: Readable, o: RunOptions): Promise<number> {
   if (o.threads > 1 && o.path !== undefined) {
     // Workers read the file themselves; this thread only writes what they return.
     source.destroy()
-    const p = new ParallelAnalyzer(o.threads, o.format, o.ja4plus, o.path, write)
+    const p = new ParallelAnalyzer(o.threads, o.format, o.ja4plus, o.families, o.path, write)
     try {
       while (await p.progress()) {
         if (out.needsFlush) await out.flush()
@@ -202,7 +220,7 @@ async function run(source: Readable, o: RunOptions): Promise<number> {
   }
   const backend: Backend =
     o.threads > 1
-      ? new ParallelAnalyzer(o.threads, o.format, o.ja4plus, undefined, write)
+      ? new ParallelAnalyzer(o.threads, o.format, o.ja4plus, o.families, undefined, write)
       : await singleThread(o, out)
   let bytes = 0
   try {

@@ -29,6 +29,7 @@ import { resumptionSignals } from '../protocols/tls/resumption.ts'
 import { ja4s } from '../fingerprints/ja4plus/ja4s.ts'
 import { ja4t } from '../fingerprints/ja4plus/ja4t.ts'
 import { ja4l } from '../fingerprints/ja4plus/ja4l.ts'
+import { familySwitches, type Family, type FamilySwitches } from '../fingerprints/families.ts'
 import type { TlsEvent, Transport } from '../events/tls.ts'
 import { emptyStats, type HandshakeEngineStats } from './stats.ts'
 
@@ -42,6 +43,8 @@ export interface HandshakeEngineOptions {
   onEvent: (event: TlsEvent) => void
   /** Compute the FoxIO-licensed JA4+ families (JA4S here). */
   ja4plus?: boolean
+  /** Families to compute (default all); JA4+ ones only when `ja4plus` is on. */
+  families?: readonly Family[]
   maxFlows?: number
   idleTimeoutUs?: number
   /**
@@ -74,13 +77,13 @@ interface ClientFields {
   sni: string | null
   alpn: string[]
   tlsVersion: string
-  ja3: string
-  ja3_str: string
-  ja4: string
-  ja4_r: string
-  ja4_o: string
-  ja4_ro: string
-  ja4_stable: string
+  ja3: string | null
+  ja3_str: string | null
+  ja4: string | null
+  ja4_r: string | null
+  ja4_o: string | null
+  ja4_ro: string | null
+  ja4_stable: string | null
   resumption: string[]
 }
 
@@ -129,7 +132,7 @@ export class HandshakeEngine {
   private readonly decoder = new PacketDecoder()
   private readonly flows: FlowTable<Flow>
   private readonly onEvent: (event: TlsEvent) => void
-  private readonly ja4plus: boolean
+  private readonly fam: FamilySwitches
   private readonly chunks: Uint8Array[] = []
   /** TCP connections whose handshakes are over, until their teardown or a short timeout. */
   private readonly finished: FlowTable<{ fins: number }>
@@ -138,7 +141,7 @@ export class HandshakeEngine {
 
   constructor(opts: HandshakeEngineOptions) {
     this.onEvent = opts.onEvent
-    this.ja4plus = opts.ja4plus ?? true
+    this.fam = familySwitches(opts.families, opts.ja4plus ?? true)
     this.shardIndex = opts.shard?.index ?? 0
     this.shardCount = opts.shard?.count ?? 1
     this.flows = new FlowTable<Flow>({
@@ -286,7 +289,7 @@ export class HandshakeEngine {
         flow.clientDir = (tcp.flags & TcpFlag.ACK) === 0 ? d : d === 0 ? 1 : 0
         flow.roleFromSyn = true
       }
-      if (this.ja4plus) this.tcpHandshake(flow, tcp, p.ttl, tsUs)
+      if (this.fam.ja4t || this.fam.ja4l) this.tcpHandshake(flow, tcp, p.ttl, tsUs)
       if (dir.reasm !== undefined) dir.reasm.syn(tcp.seq)
       else dir.synSeq = tcp.seq
     } else if (flow.synAckUs >= 0 && flow.clientAfterSynAckUs < 0 && d === flow.clientDir) {
@@ -370,12 +373,12 @@ export class HandshakeEngine {
       if (flow.synUs >= 0) return
       flow.synUs = tsUs
       flow.synTtl = ttl
-      flow.ja4t = ja4t(tcp.window, tcp.options)
+      if (this.fam.ja4t) flow.ja4t = ja4t(tcp.window, tcp.options)
     } else {
       if (flow.synAckUs >= 0) return
       flow.synAckUs = tsUs
       flow.synAckTtl = ttl
-      flow.ja4ts = ja4t(tcp.window, tcp.options)
+      if (this.fam.ja4t) flow.ja4ts = ja4t(tcp.window, tcp.options)
     }
   }
 
@@ -455,7 +458,7 @@ export class HandshakeEngine {
       flow.pending = flow.pending.filter((p) => p.clientDir !== d)
       flow.hellos++
       flow.pending.push({
-        client: clientFields(res.value, letter(flow.transport)),
+        client: clientFields(res.value, letter(flow.transport), this.fam),
         index: flow.hellos,
         tsUs,
         clientDir: d,
@@ -515,8 +518,8 @@ export class HandshakeEngine {
     const ch = p.client
     const c = p.clientDir
     const s = c === 0 ? 1 : 0
-    const j3s = sh === undefined ? undefined : ja3s(sh)
-    const j4s = sh === undefined || !this.ja4plus ? undefined : ja4s(sh, letter(flow.transport))
+    const j3s = sh === undefined || !this.fam.ja3s ? undefined : ja3s(sh)
+    const j4s = sh === undefined || !this.fam.ja4s ? undefined : ja4s(sh, letter(flow.transport))
     let anomalies = p.anomalies.length === 0 ? EMPTY_ANOMALIES : p.anomalies
     if (sh !== undefined && sh.anomalies.length > 0)
       anomalies = [...new Set([...anomalies, ...sh.anomalies])]
@@ -550,11 +553,11 @@ export class HandshakeEngine {
       ja4t: flow.ja4t === '' ? null : flow.ja4t,
       ja4ts: flow.ja4ts === '' ? null : flow.ja4ts,
       ja4l_c:
-        flow.synAckUs >= 0 && flow.clientAfterSynAckUs >= 0
+        this.fam.ja4l && flow.synAckUs >= 0 && flow.clientAfterSynAckUs >= 0
           ? ja4l(flow.synAckUs, flow.clientAfterSynAckUs, flow.synTtl)
           : null,
       ja4l_s:
-        flow.synUs >= 0 && flow.synAckUs >= 0
+        this.fam.ja4l && flow.synUs >= 0 && flow.synAckUs >= 0
           ? ja4l(flow.synUs, flow.synAckUs, flow.synAckTtl)
           : null,
       anomalies: anomalies === EMPTY_ANOMALIES ? [] : [...anomalies],
@@ -578,20 +581,25 @@ function letter(t: Transport): 't' | 'd' | 'q' {
   return t === 'tcp' ? 't' : t === 'dtls' ? 'd' : 'q'
 }
 
-function clientFields(ch: ClientHello, transport: 't' | 'd' | 'q'): ClientFields {
-  const j3 = ja3(ch)
-  const j4 = ja4(ch, transport)
+function clientFields(
+  ch: ClientHello,
+  transport: 't' | 'd' | 'q',
+  fam: FamilySwitches,
+): ClientFields {
+  const j3 = fam.ja3 ? ja3(ch) : undefined
+  // ja4_stable is derived from the JA4 computation, so it needs it even when JA4 is not shown.
+  const j4 = fam.ja4 || fam.ja4_stable ? ja4(ch, transport) : undefined
   return {
     sni: ch.sni ?? null,
     alpn: ch.alpn.map(alpnName),
     tlsVersion: versionName(clientMaxVersion(ch)),
-    ja3: j3.ja3,
-    ja3_str: j3.ja3_str,
-    ja4: j4.ja4,
-    ja4_r: j4.ja4_r,
-    ja4_o: j4.ja4_o,
-    ja4_ro: j4.ja4_ro,
-    ja4_stable: ja4Stable(ch, j4),
+    ja3: j3?.ja3 ?? null,
+    ja3_str: j3?.ja3_str ?? null,
+    ja4: fam.ja4 ? (j4?.ja4 ?? null) : null,
+    ja4_r: fam.ja4 ? (j4?.ja4_r ?? null) : null,
+    ja4_o: fam.ja4 ? (j4?.ja4_o ?? null) : null,
+    ja4_ro: fam.ja4 ? (j4?.ja4_ro ?? null) : null,
+    ja4_stable: fam.ja4_stable && j4 !== undefined ? ja4Stable(ch, j4) : null,
     resumption: resumptionSignals(ch),
   }
 }
