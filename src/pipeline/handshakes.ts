@@ -73,19 +73,19 @@ interface Direction {
 }
 
 /** What an event needs from a ClientHello, computed when it parses (the body is not kept). */
-interface ClientFields {
-  sni: string | null
-  alpn: string[]
-  tlsVersion: string
-  ja3: string | null
-  ja3_str: string | null
-  ja4: string | null
-  ja4_r: string | null
-  ja4_o: string | null
-  ja4_ro: string | null
-  ja4_stable: string | null
-  resumption: string[]
-}
+type ClientFields = Pick<
+  TlsEvent,
+  | 'sni'
+  | 'alpn'
+  | 'ja3'
+  | 'ja3_str'
+  | 'ja4'
+  | 'ja4_r'
+  | 'ja4_o'
+  | 'ja4_ro'
+  | 'ja4_stable'
+  | 'resumption'
+> & { tlsVersion: string }
 
 interface PendingHello {
   /** Undefined for an SSLv2-format hello (recognised, never fingerprinted). */
