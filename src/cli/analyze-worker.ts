@@ -6,8 +6,7 @@
  */
 import { createReadStream } from 'node:fs'
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads'
-import { CaptureReader } from '../protocols/pcap/reader.ts'
-import { HandshakeEngine } from '../pipeline/handshakes.ts'
+import { CaptureAnalyzer } from '../pipeline/capture-analyzer.ts'
 import { tlsEventJson } from '../events/json.ts'
 import { LineBuffer, tableRow } from './output.ts'
 import type { FromWorker, ToWorker, WorkerConfig } from './analyze-parallel.ts'
@@ -18,8 +17,7 @@ function isConfig(v: unknown): v is WorkerConfig {
 
 class Shard {
   private readonly out: LineBuffer
-  private readonly engine: HandshakeEngine
-  private readonly reader: CaptureReader
+  private readonly analyzer: CaptureAnalyzer
   private events = 0
 
   constructor(
@@ -28,7 +26,7 @@ class Shard {
   ) {
     this.out = new LineBuffer(cfg.format === 'jsonl' ? 'latin1' : 'utf8')
     const format = cfg.format === 'jsonl' ? tlsEventJson : tableRow
-    this.engine = new HandshakeEngine({
+    this.analyzer = new CaptureAnalyzer({
       ja4plus: cfg.ja4plus,
       families: cfg.families,
       shard: { index: cfg.index, count: cfg.count },
@@ -37,11 +35,10 @@ class Shard {
         this.events++
       },
     })
-    this.reader = new CaptureReader((rec) => this.engine.packet(rec))
   }
 
   get failed(): boolean {
-    return this.reader.failed
+    return this.analyzer.failed
   }
 
   private take(): { buffers: ArrayBuffer[]; lengths: number[]; events: number } {
@@ -56,21 +53,20 @@ class Shard {
   }
 
   chunk(seq: number, bytes: Uint8Array): void {
-    if (!this.reader.failed) this.reader.push(bytes)
+    this.analyzer.push(bytes)
     const t = this.take()
     const msg: FromWorker = {
       type: 'out',
       seq,
       bytes: bytes.length,
-      failed: this.reader.failed,
+      failed: this.analyzer.failed,
       ...t,
     }
     this.port.postMessage(msg, t.buffers)
   }
 
   end(): void {
-    const summary = this.reader.end()
-    const stats = this.engine.finish()
+    const { summary, stats } = this.analyzer.end()
     const t = this.take()
     const msg: FromWorker = { type: 'done', summary, stats, ...t }
     this.port.postMessage(msg, t.buffers)

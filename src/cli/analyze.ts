@@ -173,27 +173,25 @@ interface Backend {
  * and need not spend start-up time loading them.
  */
 async function singleThread(o: RunOptions, out: LineWriter): Promise<Backend> {
-  const [{ CaptureReader }, { HandshakeEngine }, { tlsEventJson }] = await Promise.all([
-    import('../protocols/pcap/reader.ts'),
-    import('../pipeline/handshakes.ts'),
+  const [{ CaptureAnalyzer }, { tlsEventJson }] = await Promise.all([
+    import('../pipeline/capture-analyzer.ts'),
     import('../events/json.ts'),
   ])
   const format: (e: TlsEvent) => string = o.format === 'jsonl' ? tlsEventJson : tableRow
-  const engine = new HandshakeEngine({
+  const analyzer = new CaptureAnalyzer({
     ja4plus: o.ja4plus,
     families: o.families,
     onEvent: (e) => out.line(format(e)),
   })
-  const reader = new CaptureReader((rec) => engine.packet(rec))
   return {
-    push: (chunk) => reader.push(chunk),
+    push: (chunk) => analyzer.push(chunk),
     get failed() {
-      return reader.failed
+      return analyzer.failed
     },
     get events() {
-      return engine.stats.events
+      return analyzer.events
     },
-    end: () => Promise.resolve({ summary: reader.end(), stats: engine.finish() }),
+    end: () => Promise.resolve(analyzer.end()),
     destroy: () => Promise.resolve(),
   }
 }

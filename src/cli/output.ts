@@ -1,6 +1,7 @@
 /** @module cli/output — buffered writing with backpressure, and event formatting. */
 import type { Writable } from 'node:stream'
 import type { TlsEvent } from '../events/tls.ts'
+import { endpoint } from '../events/endpoint.ts'
 
 const FLUSH_BYTES = 256 * 1024
 const BUFFER_BYTES = 1024 * 1024
@@ -112,10 +113,6 @@ const TABLE_COLUMNS: { title: string; width: number; get: (e: TlsEvent) => strin
   { title: 'JA3', width: 32, get: (e) => e.ja3 ?? '-' },
   { title: 'JA4S', width: 25, get: (e) => e.ja4s ?? '-' },
 ]
-
-function endpoint(ip: string, port: number): string {
-  return ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`
-}
 
 function cell(s: string, width: number): string {
   return s.length > width ? s.slice(0, width - 1) + '…' : s.padEnd(width)

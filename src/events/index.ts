@@ -5,3 +5,4 @@
 export * from './tls.ts'
 export * from './time.ts'
 export * from './json.ts'
+export * from './endpoint.ts'

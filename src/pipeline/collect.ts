@@ -1,9 +1,9 @@
 /** @module pipeline/collect — run the handshake engine over a whole capture, in memory. */
 import { createReadStream } from 'node:fs'
-import { CaptureReader } from '../protocols/pcap/reader.ts'
 import type { CaptureSummary } from '../protocols/pcap/types.ts'
 import type { TlsEvent } from '../events/tls.ts'
-import { HandshakeEngine, type HandshakeEngineStats } from './handshakes.ts'
+import type { HandshakeEngineStats } from './stats.ts'
+import { CaptureAnalyzer } from './capture-analyzer.ts'
 
 export interface CollectedCapture {
   events: TlsEvent[]
@@ -17,18 +17,16 @@ export async function collectCapture(
   opts: { ja4plus?: boolean } = {},
 ): Promise<CollectedCapture> {
   const events: TlsEvent[] = []
-  const engine = new HandshakeEngine({
+  const analyzer = new CaptureAnalyzer({
     ja4plus: opts.ja4plus ?? true,
     onEvent: (e) => events.push(e),
   })
-  const reader = new CaptureReader((rec) => engine.packet(rec))
   for await (const chunk of source) {
     if (chunk instanceof Uint8Array)
-      reader.push(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength))
-    if (reader.failed) break
+      analyzer.push(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength))
+    if (analyzer.failed) break
   }
-  const summary = reader.end()
-  return { events, summary, stats: engine.finish() }
+  return { events, ...analyzer.end() }
 }
 
 export function collectFile(

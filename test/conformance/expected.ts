@@ -6,6 +6,7 @@
 import { readFileSync, existsSync, readdirSync, statSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import type { TlsEvent } from '../../src/events/tls.ts'
+import { endpoint } from '../../src/events/endpoint.ts'
 
 export interface ExpectedFlow {
   proto: 'tcp' | 'udp'
@@ -86,10 +87,6 @@ export const FIELD_MAP: Record<string, keyof TlsEvent> = {
   ja4ts: 'ja4ts',
   ja4l_c: 'ja4l_c',
   ja4l_s: 'ja4l_s',
-}
-
-function endpoint(ip: string, port: number): string {
-  return ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`
 }
 
 /** QUIC flows (hellos from decrypted Initial packets), reported apart by `npm run conformance`. */

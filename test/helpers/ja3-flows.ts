@@ -1,4 +1,7 @@
 /** JA3/JA3S lists per TCP flow, the shape both tshark's and our output are reduced to. */
+import { endpoint } from '../../src/events/endpoint.ts'
+
+export { endpoint }
 
 /** The JA3 fields of one flow, as in a `tlsight-expected/1` flow object. */
 export interface Ja3Flow {
@@ -15,11 +18,6 @@ export interface Ja3Flow {
 }
 
 export const JA3_FIELDS = ['ja3', 'ja3_full', 'ja3s', 'ja3s_full'] as const
-
-/** `ip:port`, with IPv6 addresses in brackets. */
-export function endpoint(ip: string, port: number | string): string {
-  return ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`
-}
 
 export function flowKey(f: Pick<Ja3Flow, 'proto' | 'client' | 'server'>): string {
   return `${f.proto} ${f.client} -> ${f.server}`

@@ -394,12 +394,8 @@ export class PacketDecoder {
     if (total === 0) ipEnd = end
     else if (total < hl) return this.error('ip.bad_header')
     else ipEnd = off + total
-    let cut = false
-    if (ipEnd > end) {
-      if (!this.snapCut) this.anomaly('ip.truncated')
-      ipEnd = end
-      cut = true
-    }
+    const cut = ipEnd > end
+    ipEnd = this.clampIpEnd(ipEnd, end)
     // Total length also trims Ethernet padding and trailers (ipEnd < end).
     if (this.ttl < 0) this.ttl = b[off + 8] ?? 0
     const proto = b[off + 9] ?? 0
@@ -418,19 +414,25 @@ export class PacketDecoder {
     return this.transport(4, src, dst, proto, b, off + hl, ipEnd)
   }
 
+  /**
+   * The end of an IP datagram within the captured bytes: a declared length past them is a cut
+   * (an anomaly unless the snap length explains it).
+   */
+  private clampIpEnd(declaredEnd: number, end: number): number {
+    if (declaredEnd <= end) return declaredEnd
+    if (!this.snapCut) this.anomaly('ip.truncated')
+    return end
+  }
+
   /** RFC 8200 §3 header, §4 extension headers. */
   private ipv6(b: Uint8Array, off: number, end: number): DecodeOutcome {
     if (end - off < 40) return this.error('ip.truncated')
     if ((b[off] ?? 0) >> 4 !== 6) return this.error('ip.bad_header')
     const plen = u16(b, off + 4)
     // HACK: payload length 0 is a jumbogram (RFC 2675) or segmentation offload; use what we have.
-    let ipEnd = plen === 0 ? end : off + 40 + plen
-    let cut = false
-    if (ipEnd > end) {
-      if (!this.snapCut) this.anomaly('ip.truncated')
-      ipEnd = end
-      cut = true
-    }
+    const declaredEnd = plen === 0 ? end : off + 40 + plen
+    const cut = declaredEnd > end
+    const ipEnd = this.clampIpEnd(declaredEnd, end)
     if (this.ttl < 0) this.ttl = b[off + 7] ?? 0
     const src = copyInto(this.src6, b, off + 8)
     const dst = copyInto(this.dst6, b, off + 24)
