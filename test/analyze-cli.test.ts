@@ -121,8 +121,12 @@ test('table format has a header and one row per hello', async () => {
   const r = await analyze([FIXTURE, '--format', 'table'])
   assert.equal(r.code, 0)
   const rows = r.stdout.trimEnd().split('\n')
-  assert.match(rows[0] ?? '', /^TIME\s+CLIENT\s+SERVER\s+SNI\s+JA4\s+JA3\s+JA4S$/)
+  assert.match(
+    rows[0] ?? '',
+    /^TIME\s+TYPE\s+CLIENT\s+SERVER\s+SNI\/HOST\s+JA4\/JA4H\/JA4T\s+JA3\s+JA4S\/JA4TS$/,
+  )
   assert.equal(rows.length, 18)
+  assert.ok(rows.slice(1).every((row) => /^\S+\s+tls\s/.test(row)))
 })
 
 test('a file that is not a capture exits 2 with a clear message', async () => {

@@ -3,7 +3,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { collectFile } from '../src/pipeline/collect.ts'
+import { collectFile, tlsEvents } from '../src/pipeline/collect.ts'
 
 const FIXTURES = join(import.meta.dirname, 'fixtures')
 
@@ -18,7 +18,7 @@ test('a resumed TLS 1.3 hello reports psk, and ja4_stable matches its fresh hell
     assert.ok(f, label)
     return f.client
   }
-  const { events } = await collectFile(join(FIXTURES, 'pcap/real-clients.pcap'))
+  const events = tlsEvents((await collectFile(join(FIXTURES, 'pcap/real-clients.pcap'))).events)
   const byClient = (c: string) => events.find((e) => `${e.src_ip}:${e.src_port}` === c)
   const fresh = byClient(client('openssl-tls1_3-sni'))
   const resumed = byClient(client('openssl-tls1_3-sni-resumed'))

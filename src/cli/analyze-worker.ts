@@ -7,7 +7,7 @@
 import { createReadStream } from 'node:fs'
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads'
 import { CaptureAnalyzer } from '../pipeline/capture-analyzer.ts'
-import { tlsEventJson } from '../events/json.ts'
+import { captureEventJson } from '../events/json.ts'
 import { LineBuffer, tableRow } from './output.ts'
 import type { FromWorker, ToWorker, WorkerConfig } from './analyze-parallel.ts'
 
@@ -25,7 +25,7 @@ class Shard {
     private readonly port: MessagePort,
   ) {
     this.out = new LineBuffer(cfg.format === 'jsonl' ? 'latin1' : 'utf8')
-    const format = cfg.format === 'jsonl' ? tlsEventJson : tableRow
+    const format = cfg.format === 'jsonl' ? captureEventJson : tableRow
     this.analyzer = new CaptureAnalyzer({
       ja4plus: cfg.ja4plus,
       families: cfg.families,

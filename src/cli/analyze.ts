@@ -6,7 +6,7 @@ import type { HandshakeEngineStats } from '../pipeline/stats.ts'
 import type { CaptureSummary } from '../protocols/pcap/types.ts'
 import { availableParallelism } from 'node:os'
 import { ParallelAnalyzer } from './analyze-parallel.ts'
-import type { TlsEvent } from '../events/tls.ts'
+import type { CaptureEvent } from '../events/capture.ts'
 import { LineWriter, tableHeader, tableRow, type OutputFormat } from './output.ts'
 import { ProgressBar } from './progress.ts'
 import { ja4plusEnabled } from './licensing.ts'
@@ -173,11 +173,11 @@ interface Backend {
  * and need not spend start-up time loading them.
  */
 async function singleThread(o: RunOptions, out: LineWriter): Promise<Backend> {
-  const [{ CaptureAnalyzer }, { tlsEventJson }] = await Promise.all([
+  const [{ CaptureAnalyzer }, { captureEventJson }] = await Promise.all([
     import('../pipeline/capture-analyzer.ts'),
     import('../events/json.ts'),
   ])
-  const format: (e: TlsEvent) => string = o.format === 'jsonl' ? tlsEventJson : tableRow
+  const format: (e: CaptureEvent) => string = o.format === 'jsonl' ? captureEventJson : tableRow
   const analyzer = new CaptureAnalyzer({
     ja4plus: o.ja4plus,
     families: o.families,

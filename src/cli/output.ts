@@ -1,6 +1,6 @@
 /** @module cli/output — buffered writing with backpressure, and event formatting. */
 import type { Writable } from 'node:stream'
-import type { TlsEvent } from '../events/tls.ts'
+import type { CaptureEvent } from '../events/capture.ts'
 import { endpoint } from '../events/endpoint.ts'
 
 const FLUSH_BYTES = 256 * 1024
@@ -104,14 +104,29 @@ export class LineWriter extends LineBuffer {
 
 export type OutputFormat = 'jsonl' | 'table'
 
-const TABLE_COLUMNS: { title: string; width: number; get: (e: TlsEvent) => string }[] = [
+/** Columns for every event type: the name (SNI / Host), the client fingerprint (JA4, JA4H or
+ * JA4T), JA3, and the server's (JA4S or JA4TS). */
+const TABLE_COLUMNS: { title: string; width: number; get: (e: CaptureEvent) => string }[] = [
   { title: 'TIME', width: 15, get: (e) => e.ts.slice(11, 26) },
-  { title: 'CLIENT', width: 21, get: (e) => endpoint(e.src_ip, e.src_port) },
-  { title: 'SERVER', width: 21, get: (e) => endpoint(e.dst_ip, e.dst_port) },
-  { title: 'SNI', width: 24, get: (e) => e.sni ?? '-' },
-  { title: 'JA4', width: 36, get: (e) => e.ja4 ?? '-' },
-  { title: 'JA3', width: 32, get: (e) => e.ja3 ?? '-' },
-  { title: 'JA4S', width: 25, get: (e) => e.ja4s ?? '-' },
+  { title: 'TYPE', width: 4, get: (e) => e.type },
+  { title: 'CLIENT', width: 21, get: (e) => endpoint(e.src_ip, e.src_port ?? 0) },
+  { title: 'SERVER', width: 21, get: (e) => endpoint(e.dst_ip ?? '-', e.dst_port ?? 0) },
+  {
+    title: 'SNI/HOST',
+    width: 24,
+    get: (e) => (e.type === 'tls' ? e.sni : e.type === 'http' ? e.host : null) ?? '-',
+  },
+  {
+    title: 'JA4/JA4H/JA4T',
+    width: 36,
+    get: (e) => (e.type === 'tls' ? e.ja4 : e.type === 'http' ? e.ja4h : e.ja4t) ?? '-',
+  },
+  { title: 'JA3', width: 32, get: (e) => (e.type === 'tcp' ? null : e.ja3) ?? '-' },
+  {
+    title: 'JA4S/JA4TS',
+    width: 25,
+    get: (e) => (e.type === 'tls' ? e.ja4s : e.type === 'tcp' ? e.ja4ts : null) ?? '-',
+  },
 ]
 
 function cell(s: string, width: number): string {
@@ -124,7 +139,7 @@ export function tableHeader(): string {
     .trimEnd()
 }
 
-export function tableRow(e: TlsEvent): string {
+export function tableRow(e: CaptureEvent): string {
   return TABLE_COLUMNS.map((c) => cell(c.get(e), c.width))
     .join(' ')
     .trimEnd()

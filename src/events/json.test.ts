@@ -32,6 +32,30 @@ const event: TlsEvent = {
   ja4ts: null,
   ja4l_c: '2500_64',
   ja4l_s: null,
+  tft: '66cb9fd8d4250000',
+  tft_stable: '1234',
+  cf_ciphers_sha1: 'abc+/=',
+  cf_extensions_sha1: null,
+  hello_length: 508,
+  certs: [
+    {
+      role: 'server',
+      index: 0,
+      subject: 'CN=caf\u00e9 "quoted"',
+      subject_cn: 'caf\u00e9 "quoted"',
+      issuer: 'CN=ca',
+      issuer_cn: 'ca',
+      sans: ['example.com', '2001:db8::1'],
+      not_before: '2024-01-01T00:00:00Z',
+      not_after: null,
+      serial: '01ab',
+      sha256: 'ab'.repeat(32),
+      self_signed: false,
+      ja4x: 'a373a9f83c6b_2bab15409345_0f2217ba412e',
+      ja4x_r: null,
+      anomalies: [],
+    },
+  ],
   anomalies: ['tls.sni_not_hostname'],
 }
 
@@ -39,12 +63,13 @@ test('tlsEventJson round-trips through JSON.parse and is printable ASCII', () =>
   const line = tlsEventJson(event)
   assert.deepEqual(JSON.parse(line), event)
   assert.match(line, /^[\x20-\x7e]*$/)
-  const empty = { ...event, alpn: [], anomalies: [], sni: null, ja3: null }
+  const empty = { ...event, alpn: [], anomalies: [], sni: null, ja3: null, certs: [] }
   assert.deepEqual(JSON.parse(tlsEventJson(empty)), empty)
 })
 
 test('with printable-ASCII strings the text is exactly JSON.stringify', () => {
-  const plain = { ...event, sni: 'example.com', alpn: ['h2', 'http/1.1'] }
+  const cert = { ...event.certs[0]!, subject: 'CN=cafe', subject_cn: 'cafe' }
+  const plain = { ...event, sni: 'example.com', alpn: ['h2', 'http/1.1'], certs: [cert] }
   assert.equal(tlsEventJson(plain), JSON.stringify(plain))
 })
 

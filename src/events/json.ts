@@ -4,7 +4,8 @@
  * faster than `JSON.stringify` because most fields are known to need no escaping, and always
  * printable ASCII.
  */
-import type { TlsEvent } from './tls.ts'
+import type { CertInfo, TlsEvent } from './tls.ts'
+import type { CaptureEvent } from './capture.ts'
 
 const HEX = '0123456789abcdef'
 
@@ -76,6 +77,29 @@ export function tlsEventJson(e: TlsEvent): string {
     `,"ja4_stable":${machine(e.ja4_stable)},"resumption":${strList(e.resumption)}` +
     `,"ja3s":${machine(e.ja3s)},"ja3s_str":${machine(e.ja3s_str)},"ja4s":${machine(e.ja4s)}` +
     `,"ja4s_r":${machine(e.ja4s_r)},"ja4t":${machine(e.ja4t)},"ja4ts":${machine(e.ja4ts)}` +
-    `,"ja4l_c":${machine(e.ja4l_c)},"ja4l_s":${machine(e.ja4l_s)},"anomalies":${strList(e.anomalies)}}`
+    `,"ja4l_c":${machine(e.ja4l_c)},"ja4l_s":${machine(e.ja4l_s)},"tft":${machine(e.tft)}` +
+    `,"tft_stable":${machine(e.tft_stable)},"cf_ciphers_sha1":${machine(e.cf_ciphers_sha1)}` +
+    `,"cf_extensions_sha1":${machine(e.cf_extensions_sha1)},"hello_length":${e.hello_length ?? 'null'}` +
+    `,"certs":${e.certs.length === 0 ? '[]' : certsJson(e.certs)},"anomalies":${strList(e.anomalies)}}`
   )
+}
+
+/** Certificates carry wire text (names, SANs): escaped through the general path. */
+function certsJson(certs: readonly CertInfo[]): string {
+  return asciiJson(JSON.stringify(certs))
+}
+
+/** Any JSON text made printable ASCII: characters past 0x7e become `\\uXXXX` escapes. */
+function asciiJson(json: string): string {
+  return /[\u007f-\uffff]/.test(json)
+    ? json.replace(/[\u007f-\uffff]/g, (c) => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0'))
+    : json
+}
+
+/**
+ * One JSON line of any capture event, printable ASCII. `tls` events (the bulk of most captures)
+ * take the hand-written path; the others keep their field order through `JSON.stringify`.
+ */
+export function captureEventJson(e: CaptureEvent): string {
+  return e.type === 'tls' ? tlsEventJson(e) : asciiJson(JSON.stringify(e))
 }

@@ -2,6 +2,38 @@
 
 export type Transport = 'tcp' | 'quic' | 'dtls'
 
+/**
+ * A certificate seen in cleartext (TLS <= 1.2 Certificate messages, server chain and client
+ * certificates; TLS 1.3 and QUIC send them encrypted).
+ */
+export interface CertInfo {
+  /** Who sent it. */
+  role: 'server' | 'client'
+  /** Position in its Certificate message (0 = leaf). */
+  index: number
+  /** Distinguished names as RFC 4514 text, and their common names (null when absent). */
+  subject: string
+  subject_cn: string | null
+  issuer: string
+  issuer_cn: string | null
+  /** subjectAltName entries: DNS names, IP addresses, e-mail addresses and URIs as text. */
+  sans: string[]
+  /** Validity, ISO 8601 UTC; null when the DER time does not parse. */
+  not_before: string | null
+  not_after: string | null
+  /** Serial number, lower-case hex. */
+  serial: string
+  /** SHA-256 of the DER certificate, lower-case hex. */
+  sha256: string
+  /** Issuer and subject names are byte-identical (the signature is not verified). */
+  self_signed: boolean
+  /** JA4X (FoxIO License 1.1): null when turned off. */
+  ja4x: string | null
+  ja4x_r: string | null
+  /** Parser anomaly codes (`x509.*`). */
+  anomalies: string[]
+}
+
 export interface TlsEvent {
   type: 'tls'
   /** Time of the packet that completed the ClientHello, ISO 8601 UTC with microseconds. */
@@ -55,6 +87,22 @@ export interface TlsEvent {
   ja4ts: string | null
   ja4l_c: string | null
   ja4l_s: string | null
+  /**
+   * Tempesta FW's TFt of the ClientHello (docs/tempesta.md), and `tft_stable`, its variant without
+   * GREASE and resumption-dependent extensions (a tlsight variant).
+   */
+  tft: string | null
+  tft_stable: string | null
+  /**
+   * Cloudflare's `cf.tls_ciphers_sha1`, `cf.tls_client_extensions_sha1` (Base64 SHA-1 of the
+   * big-endian cipher-suite / extension-type values as sent) and `cf.tls_client_hello_length`
+   * (docs/cloudflare.md).
+   */
+  cf_ciphers_sha1: string | null
+  cf_extensions_sha1: string | null
+  hello_length: number | null
+  /** Certificates seen in cleartext on the connection, in order. */
+  certs: CertInfo[]
   /** Anomaly codes of the flow's parsers (hello, stream, server hello), deduplicated. */
   anomalies: string[]
 }
@@ -89,10 +137,35 @@ export const TLS_EVENT_FIELDS = [
   'ja4ts',
   'ja4l_c',
   'ja4l_s',
+  'tft',
+  'tft_stable',
+  'cf_ciphers_sha1',
+  'cf_extensions_sha1',
+  'hello_length',
+  'certs',
   'anomalies',
 ] as const satisfies readonly (keyof TlsEvent)[]
 
 const nullableString = { type: ['string', 'null'] }
+
+/** Field order of a certificate entry. */
+export const CERT_FIELDS = [
+  'role',
+  'index',
+  'subject',
+  'subject_cn',
+  'issuer',
+  'issuer_cn',
+  'sans',
+  'not_before',
+  'not_after',
+  'serial',
+  'sha256',
+  'self_signed',
+  'ja4x',
+  'ja4x_r',
+  'anomalies',
+] as const satisfies readonly (keyof CertInfo)[]
 
 /** JSON Schema (draft 2020-12) of the `tls` event. */
 export const tlsEventSchema = {
@@ -134,6 +207,36 @@ export const tlsEventSchema = {
     ja4ts: nullableString,
     ja4l_c: nullableString,
     ja4l_s: nullableString,
+    tft: { type: ['string', 'null'], pattern: '^[0-9a-f]{1,16}$' },
+    tft_stable: { type: ['string', 'null'], pattern: '^[0-9a-f]{1,16}$' },
+    cf_ciphers_sha1: nullableString,
+    cf_extensions_sha1: nullableString,
+    hello_length: { type: ['integer', 'null'], minimum: 0 },
+    certs: {
+      type: 'array',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: [...CERT_FIELDS],
+        properties: {
+          role: { enum: ['server', 'client'] },
+          index: { type: 'integer', minimum: 0 },
+          subject: { type: 'string' },
+          subject_cn: nullableString,
+          issuer: { type: 'string' },
+          issuer_cn: nullableString,
+          sans: { type: 'array', items: { type: 'string' } },
+          not_before: { type: ['string', 'null'], format: 'date-time' },
+          not_after: { type: ['string', 'null'], format: 'date-time' },
+          serial: { type: 'string', pattern: '^[0-9a-f]*$' },
+          sha256: { type: 'string', pattern: '^[0-9a-f]{64}$' },
+          self_signed: { type: 'boolean' },
+          ja4x: nullableString,
+          ja4x_r: nullableString,
+          anomalies: { type: 'array', items: { type: 'string' } },
+        },
+      },
+    },
     anomalies: { type: 'array', items: { type: 'string' } },
   },
 } as const

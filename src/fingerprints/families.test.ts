@@ -10,7 +10,7 @@ test('turning JA4+ off leaves JA3, JA3S, JA4 and ja4_stable on', () => {
   const sw = familySwitches(FAMILIES, false)
   assert.deepEqual(
     FAMILIES.filter((f) => sw[f]),
-    ['ja3', 'ja3s', 'ja4', 'ja4_stable'],
+    ['ja3', 'ja3s', 'ja4', 'ja4_stable', 'certs', 'tft', 'tfh', 'cf'],
   )
 })
 

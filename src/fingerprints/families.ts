@@ -4,11 +4,31 @@
  * License 1.1, turned off together by `--no-ja4plus`).
  */
 
-export const FAMILIES = ['ja3', 'ja3s', 'ja4', 'ja4_stable', 'ja4s', 'ja4t', 'ja4l'] as const
+export const FAMILIES = [
+  'ja3',
+  'ja3s',
+  'ja4',
+  'ja4_stable',
+  'ja4s',
+  'ja4t',
+  'ja4l',
+  'ja4h',
+  'ja4x',
+  'certs',
+  'tft',
+  'tfh',
+  'cf',
+] as const
 export type Family = (typeof FAMILIES)[number]
 
-/** JA4+ methods (FoxIO License 1.1): JA4S, JA4T/JA4TS, JA4L. */
-export const JA4PLUS_FAMILIES: ReadonlySet<Family> = new Set<Family>(['ja4s', 'ja4t', 'ja4l'])
+/** JA4+ methods (FoxIO License 1.1): JA4S, JA4T/JA4TS, JA4L, JA4H, JA4X. */
+export const JA4PLUS_FAMILIES: ReadonlySet<Family> = new Set<Family>([
+  'ja4s',
+  'ja4t',
+  'ja4l',
+  'ja4h',
+  'ja4x',
+])
 
 export type FamilySwitches = Readonly<Record<Family, boolean>>
 
@@ -26,6 +46,12 @@ export function familySwitches(
     ja4s: false,
     ja4t: false,
     ja4l: false,
+    ja4h: false,
+    ja4x: false,
+    certs: false,
+    tft: false,
+    tfh: false,
+    cf: false,
   }
   for (const f of FAMILIES) sw[f] = on.has(f) && (ja4plus || !JA4PLUS_FAMILIES.has(f))
   return sw

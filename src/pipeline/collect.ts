@@ -1,12 +1,13 @@
 /** @module pipeline/collect — run the handshake engine over a whole capture, in memory. */
 import { createReadStream } from 'node:fs'
 import type { CaptureSummary } from '../protocols/pcap/types.ts'
+import type { CaptureEvent } from '../events/capture.ts'
 import type { TlsEvent } from '../events/tls.ts'
 import type { HandshakeEngineStats } from './stats.ts'
 import { CaptureAnalyzer } from './capture-analyzer.ts'
 
 export interface CollectedCapture {
-  events: TlsEvent[]
+  events: CaptureEvent[]
   summary: CaptureSummary
   stats: HandshakeEngineStats
 }
@@ -16,7 +17,7 @@ export async function collectCapture(
   source: AsyncIterable<unknown> | Iterable<Uint8Array>,
   opts: { ja4plus?: boolean } = {},
 ): Promise<CollectedCapture> {
-  const events: TlsEvent[] = []
+  const events: CaptureEvent[] = []
   const analyzer = new CaptureAnalyzer({
     ja4plus: opts.ja4plus ?? true,
     onEvent: (e) => events.push(e),
@@ -34,4 +35,9 @@ export function collectFile(
   opts: { ja4plus?: boolean } = {},
 ): Promise<CollectedCapture> {
   return collectCapture(createReadStream(path, { highWaterMark: 1 << 20 }), opts)
+}
+
+/** The `tls` events among `events`. */
+export function tlsEvents(events: readonly CaptureEvent[]): TlsEvent[] {
+  return events.filter((e): e is TlsEvent => e.type === 'tls')
 }

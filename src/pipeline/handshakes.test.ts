@@ -73,7 +73,7 @@ function feed(engine: HandshakeEngine, packets: CapturedPacket[]): void {
 
 function run(packets: CapturedPacket[]): TlsEvent[] {
   const events: TlsEvent[] = []
-  const engine = new HandshakeEngine({ onEvent: (e) => events.push(e) })
+  const engine = new HandshakeEngine({ onEvent: (e) => e.type === 'tls' && events.push(e) })
   feed(engine, packets)
   engine.finish()
   return events
@@ -264,7 +264,10 @@ test('QUIC: the RFC 9001 A.2/A.3 Initials give a q-prefixed JA4 and the server J
 
 test('JA4+ can be turned off', () => {
   const events: TlsEvent[] = []
-  const engine = new HandshakeEngine({ ja4plus: false, onEvent: (e) => events.push(e) })
+  const engine = new HandshakeEngine({
+    ja4plus: false,
+    onEvent: (e) => e.type === 'tls' && events.push(e),
+  })
   feed(engine, tcpConversation({ clientData: [chrome], serverData: [sh13] }))
   engine.finish()
   assert.equal(events[0]!.ja4s, null)
@@ -275,7 +278,7 @@ test('JA4+ can be turned off', () => {
 
 test('connections that end leave no state behind; unfinished ones expire', () => {
   const events: TlsEvent[] = []
-  const engine = new HandshakeEngine({ onEvent: (e) => events.push(e) })
+  const engine = new HandshakeEngine({ onEvent: (e) => e.type === 'tls' && events.push(e) })
   const t0 = 1_700_000_000_000_000
   for (let i = 0; i < 500; i++) {
     feed(
@@ -302,14 +305,14 @@ test('connections that end leave no state behind; unfinished ones expire', () =>
         ['s', appData],
         ['c', appData],
       ],
-      t0Us: t0 + 1e6 + i * 1000,
+      t0Us: t0 + 200e6 + i * 1000,
     })
     feed(engine, conv.slice(0, -2))
   }
   assert.deepEqual(engine.tracked, { active: 0, finished: 500 })
   feed(
     engine,
-    tcpConversation({ sport: 30000, clientData: [chrome], serverData: [sh13], t0Us: t0 + 400e6 }),
+    tcpConversation({ sport: 30000, clientData: [chrome], serverData: [sh13], t0Us: t0 + 600e6 }),
   )
   assert.deepEqual(engine.tracked, { active: 0, finished: 0 })
   assert.equal(events.length, 1001)

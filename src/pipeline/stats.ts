@@ -20,7 +20,12 @@ export interface HandshakeEngineStats {
   orphanServerHellos: number
   /** ClientHellos whose body did not parse. */
   badHellos: number
+  /** `tls` events. */
   events: number
+  /** `http` events (cleartext HTTP requests). */
+  httpEvents: number
+  /** `tcp` events (connections without a `tls` or `http` event). */
+  tcpEvents: number
   /** QUIC Initial packets seen (RFC 9000 §17.2.2). */
   quicPackets: number
   /** Count per anomaly code, over every layer. */
@@ -39,6 +44,8 @@ const COUNTERS = [
   'orphanServerHellos',
   'badHellos',
   'events',
+  'httpEvents',
+  'tcpEvents',
   'quicPackets',
 ] as const satisfies readonly (keyof HandshakeEngineStats)[]
 
@@ -56,6 +63,8 @@ export function emptyStats(): HandshakeEngineStats {
     orphanServerHellos: 0,
     badHellos: 0,
     events: 0,
+    httpEvents: 0,
+    tcpEvents: 0,
     quicPackets: 0,
     anomalies: {},
   }

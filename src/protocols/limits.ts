@@ -43,6 +43,13 @@ export const FLOW_IDLE_TIMEOUT_US = 300_000_000
  * is probed again, which costs time but not correctness.
  */
 export const FINISHED_FLOW_TIMEOUT_US = 120_000_000
+/**
+ * Connections closed by both FINs are remembered this long (Linux TIME-WAIT), so a late
+ * retransmission is not taken for a new connection seen mid-stream…
+ */
+export const CLOSED_FLOW_TIMEOUT_US = 60_000_000
+/** …and at most this many of them (the oldest is forgotten first). */
+export const MAX_CLOSED_FLOWS_REMEMBERED = 16_384
 /** Bytes of each TCP direction reassembled from its first byte: enough for hellos and chains. */
 export const MAX_TCP_STREAM_BYTES = 262_144
 /** Out-of-order segments held per direction while waiting for a gap to fill. */
@@ -63,6 +70,8 @@ export const MAX_FOLLOWING_BYTES = 300
 export const MAX_EXTENSIONS = 256
 /** Certificates in one Certificate message. */
 export const MAX_CERT_CHAIN_LENGTH = 10
+/** Parsed certificates kept for reuse (most connections repeat a few chains). */
+export const MAX_CACHED_CERTIFICATES = 1_024
 /** DTLS handshake messages being reassembled per flow direction. */
 export const MAX_DTLS_PENDING_MESSAGES = 8
 

@@ -52,6 +52,9 @@ import {
   udpDatagram,
 } from '../builders/packets.ts'
 import { chunks, mutate } from './mutate.ts'
+import { httpTargets } from './targets-http.ts'
+import { syslogTargets } from './targets-syslog.ts'
+import { x509Targets } from './targets-x509.ts'
 import type { Rng } from './rng.ts'
 
 export interface Target {
@@ -260,6 +263,9 @@ export const TARGETS: Target[] = [
       engine.finish()
     },
   },
+  ...httpTargets,
+  ...syslogTargets,
+  ...x509Targets,
 ]
 
 export interface FuzzFailure {

@@ -81,6 +81,14 @@ function u32(b: Uint8Array, o: number): number {
   )
 }
 
+/** Endpoints of a plain IPv4 segment read by `peekPureAck` (addresses as unsigned 32-bit). */
+export interface Ipv4Peek {
+  src: number
+  dst: number
+  srcPort: number
+  dstPort: number
+}
+
 /** The decoder's reused TCP header: the options view is made only when asked for. */
 class ReusedTcpHeader implements TcpHeader {
   seq = 0
@@ -182,6 +190,39 @@ export class PacketDecoder {
    * `decode` would report no anomaly, so skipping loses no count.
    */
   quickFlowHash(rec: PacketRecord): number {
+    const t = this.plainIpv4Transport(rec)
+    if (t < 0) return -1
+    const b = this.rb
+    const ip = this.roff + 14
+    return flowHashAt(b, ip + 12, ip + 16, 4, u16(b, t), u16(b, t + 2))
+  }
+
+  /**
+   * Whether a record is a plain Ethernet / IPv4 TCP segment (as `quickFlowHash` accepts it)
+   * with only the ACK flag and no payload; then `out` holds its endpoints. Such segments make
+   * up a large share of every capture and carry nothing to parse.
+   */
+  peekPureAck(rec: PacketRecord, out: Ipv4Peek): boolean {
+    const t = this.plainIpv4Transport(rec)
+    if (t < 0) return false
+    const b = this.rb
+    const ip = this.roff + 14
+    if (b[ip + 9] !== IPPROTO_TCP || b[t + 13] !== 0x10 || ((b[t + 12] ?? 0) & 1) !== 0)
+      return false
+    const payload = u16(b, ip + 2) - ((b[ip] ?? 0) & 15) * 4 - ((b[t + 12] ?? 0) >> 4) * 4
+    if (payload !== 0) return false
+    out.src = u32(b, ip + 12)
+    out.dst = u32(b, ip + 16)
+    out.srcPort = u16(b, t)
+    out.dstPort = u16(b, t + 2)
+    return true
+  }
+
+  /**
+   * Offset of the TCP or UDP header of a plain Ethernet / IPv4 packet with sane lengths (no
+   * VLAN, fragment, tunnel port or odd length), or -1; binds the record.
+   */
+  private plainIpv4Transport(rec: PacketRecord): number {
     if (rec.linkType !== LinkType.ETHERNET) return -1
     this.bind(rec)
     const b = this.rb
@@ -206,7 +247,7 @@ export class PacketDecoder {
       if (len < 8 || len > total - hl) return -1
       if (isTunnelPort(u16(b, t)) || isTunnelPort(u16(b, t + 2))) return -1
     } else return -1
-    return flowHashAt(b, ip + 12, ip + 16, 4, u16(b, t), u16(b, t + 2))
+    return t
   }
 
   /** Decodes one record. Never throws. */

@@ -1,6 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { FlowTable, flowKey } from './flows.ts'
+import { FlowTable, RecentKeys, flowKey } from './flows.ts'
 
 const a = Uint8Array.of(10, 0, 0, 1)
 const b = Uint8Array.of(10, 0, 0, 2)
@@ -71,4 +71,18 @@ test('the IPv4 fast path builds the same key as the general path', () => {
       v4in6(b) +
       String.fromCharCode(443),
   )
+})
+
+test('RecentKeys forgets the oldest key when full and keys older than its TTL', () => {
+  const r = new RecentKeys(2, 1000)
+  r.add('a', 0)
+  r.add('b', 10)
+  assert.equal(r.has('a', 20), true)
+  r.add('c', 30)
+  assert.equal(r.has('a', 40), false, 'evicted as the oldest')
+  assert.equal(r.has('b', 40), true)
+  assert.equal(r.has('b', 1011), false, 'past its TTL')
+  assert.equal(r.size, 1)
+  r.delete('c')
+  assert.equal(r.size, 0)
 })

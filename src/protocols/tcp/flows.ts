@@ -197,3 +197,50 @@ export class FlowTable<T> {
     })()
   }
 }
+
+/**
+ * Keys seen recently, with their time: a ring of `capacity` keys (the oldest is overwritten when
+ * full) that also forgets keys older than `ttlUs`. O(1) per call, for remembering closed
+ * connections. (A Map used as a FIFO would slow down: deleting its first entries leaves holes
+ * that every `keys().next()` walks over.)
+ */
+export class RecentKeys {
+  /** key → its slot in the ring. */
+  private readonly slots = new Map<string, number>()
+  private readonly keys: (string | undefined)[]
+  private readonly times: Float64Array
+  private next = 0
+
+  constructor(
+    capacity: number,
+    private readonly ttlUs: number,
+  ) {
+    this.keys = new Array<string | undefined>(capacity).fill(undefined)
+    this.times = new Float64Array(capacity)
+  }
+
+  get size(): number {
+    return this.slots.size
+  }
+
+  add(key: string, nowUs: number): void {
+    const old = this.keys[this.next]
+    if (old !== undefined && this.slots.get(old) === this.next) this.slots.delete(old)
+    this.keys[this.next] = key
+    this.times[this.next] = nowUs
+    this.slots.set(key, this.next)
+    this.next = (this.next + 1) % this.keys.length
+  }
+
+  has(key: string, nowUs: number): boolean {
+    const slot = this.slots.get(key)
+    if (slot === undefined) return false
+    if (nowUs - (this.times[slot] ?? 0) <= this.ttlUs) return true
+    this.slots.delete(key)
+    return false
+  }
+
+  delete(key: string): void {
+    this.slots.delete(key)
+  }
+}

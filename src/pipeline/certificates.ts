@@ -1,0 +1,106 @@
+/**
+ * @module pipeline/certificates
+ * Certificate messages → `CertInfo` entries of a `tls` event. The same few certificates come back
+ * on connection after connection (one server, one chain), so parsed ones are kept in a small
+ * cache keyed by their exact bytes.
+ */
+import type { CertInfo } from '../events/tls.ts'
+import { parseCertificate } from '../protocols/x509/certificate.ts'
+import { parseCertificateMessage } from '../protocols/tls/certificate-message.ts'
+import { ja4x } from '../fingerprints/ja4plus/ja4x.ts'
+import { MAX_CACHED_CERTIFICATES } from '../protocols/limits.ts'
+
+/** A parsed certificate without its place in a handshake. */
+type CertBody = Omit<CertInfo, 'role' | 'index'>
+
+interface CacheEntry {
+  der: Uint8Array
+  info: CertBody
+}
+
+export interface CertificateReaderOptions {
+  /** Compute JA4X (FoxIO License 1.1). */
+  ja4x: boolean
+}
+
+export class CertificateReader {
+  private readonly cache = new Map<string, CacheEntry>()
+  private readonly withJa4x: boolean
+
+  constructor(opts: CertificateReaderOptions) {
+    this.withJa4x = opts.ja4x
+  }
+
+  /**
+   * The certificates of one Certificate handshake body; parser anomalies go to `anomaly`.
+   * Never throws.
+   */
+  read(
+    body: Uint8Array,
+    tls13: boolean,
+    role: CertInfo['role'],
+    anomaly: (code: string) => void,
+  ): CertInfo[] {
+    const msg = parseCertificateMessage(body, { tls13 })
+    if (!msg.ok) {
+      anomaly(`tls.certificate_${msg.error.code}`)
+      return []
+    }
+    for (const a of msg.value.anomalies) anomaly(a)
+    const out: CertInfo[] = []
+    msg.value.certificates.forEach((der, index) => {
+      const info = this.parse(der, anomaly)
+      if (info !== undefined) out.push({ role, index, ...info })
+    })
+    return out
+  }
+
+  private parse(der: Uint8Array, anomaly: (code: string) => void): CertBody | undefined {
+    const key = cacheKey(der)
+    const hit = this.cache.get(key)
+    if (hit !== undefined && sameBytes(hit.der, der)) return hit.info
+    const res = parseCertificate(der)
+    if (!res.ok) {
+      anomaly(`x509.${res.error.code}`)
+      return undefined
+    }
+    const c = res.value
+    const j = this.withJa4x ? ja4x(c) : undefined
+    const info: CertBody = {
+      subject: c.subject,
+      subject_cn: c.subject_cn,
+      issuer: c.issuer,
+      issuer_cn: c.issuer_cn,
+      sans: c.sans.map((s) => s.value),
+      not_before: c.not_before,
+      not_after: c.not_after,
+      serial: c.serial,
+      sha256: c.sha256,
+      self_signed: c.self_signed,
+      ja4x: j?.ja4x ?? null,
+      ja4x_r: j?.ja4x_r ?? null,
+      anomalies: [...c.anomalies],
+    }
+    for (const a of c.anomalies) anomaly(a)
+    if (this.cache.size >= MAX_CACHED_CERTIFICATES) {
+      // Oldest first: a small FIFO is enough for the repeats this cache is for.
+      const first = this.cache.keys().next()
+      if (first.done !== true) this.cache.delete(first.value)
+    }
+    this.cache.set(key, { der: der.slice(), info })
+    return info
+  }
+}
+
+/** Length and a 32-bit FNV-1a of the bytes: collisions are caught by the byte comparison. */
+function cacheKey(b: Uint8Array): string {
+  let h = 0x811c9dc5
+  for (let i = 0; i < b.length; i++) h = Math.imul(h ^ (b[i] ?? 0), 0x01000193)
+  return `${b.length}:${h >>> 0}`
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
+  return true
+}

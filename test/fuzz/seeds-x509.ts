@@ -1,0 +1,42 @@
+/**
+ * Seed certificates for the X.509 fuzz target, made once with the openssl CLI (3.0) and stored
+ * as base64 DER: an EC self-signed CA (`/C=DE/O=tlsight fuzz/CN=Fuzz CA`, basicConstraints,
+ * subjectKeyIdentifier), a leaf it signs (multi-valued RDN `OU=Edge+CN=fuzz.example`, every SAN
+ * type the parser reads, a GeneralizedTime notAfter in 2126) and a self-signed certificate with
+ * BMPString names, a negative serial and no extensions.
+ */
+
+const SEED_CA_DER_B64 =
+  'MIIBjDCCATOgAwIBAgIBATAKBggqhkjOPQQDAjA2MQswCQYDVQQGEwJERTEVMBMGA1UECgwMdGxzaWdodCBmdXp6MRAwDg' +
+  'YDVQQDDAdGdXp6IENBMB4XDTI2MTEyMjE0NDkwNFoXDTM2MTExOTE0NDkwNFowNjELMAkGA1UEBhMCREUxFTATBgNVBAoM' +
+  'DHRsc2lnaHQgZnV6ejEQMA4GA1UEAwwHRnV6eiBDQTBZMBMGByqGSM49AgEGCCqGSM49AwEHA0IABBkpKIdiY22SmWhQWk' +
+  'P0ZU6XrwoTcpqpUdag3+fLROt/aNQaQCQLPoMeb79msFq6IO9JdbP/Yx+ksXVMDIoMitCjMjAwMA8GA1UdEwEB/wQFMAMB' +
+  'Af8wHQYDVR0OBBYEFCD2XE0KiyGPuHSkqt1Tai7gSMWBMAoGCCqGSM49BAMCA0cAMEQCIBHx2iPu2EAL40qXb2qk7W8Cyl' +
+  'Qw3fyKee7mZV73mWbyAiBJnQEAG97CuiV0aWdwcGJkd6iz5PTRbwr5Y9EMFzb3VQ=='
+
+const SEED_LEAF_DER_B64 =
+  'MIICXjCCAgWgAwIBAgIEAMD/7jAKBggqhkjOPQQDAjA2MQswCQYDVQQGEwJERTEVMBMGA1UECgwMdGxzaWdodCBmdXp6MR' +
+  'AwDgYDVQQDDAdGdXp6IENBMCAXDTI2MTEyMjE0NDkwNFoYDzIxMjYxMDI5MTQ0OTA0WjBZMQswCQYDVQQGEwJERTEPMA0G' +
+  'A1UEBwwGQmVybGluMRUwEwYDVQQKDAx0bHNpZ2h0IGZ1enoxIjALBgNVBAsMBEVkZ2UwEwYDVQQDDAxmdXp6LmV4YW1wbG' +
+  'UwWTATBgcqhkjOPQIBBggqhkjOPQMBBwNCAAQZKSiHYmNtkploUFpD9GVOl68KE3KaqVHWoN/ny0Trf2jUGkAkCz6DHm+/' +
+  'ZrBauiDvSXWz/2MfpLF1TAyKDIrQo4HbMIHYMAkGA1UdEwQCMAAwDgYDVR0PAQH/BAQDAgeAMBMGA1UdJQQMMAoGCCsGAQ' +
+  'UFBwMBMGYGA1UdEQRfMF2CDGZ1enouZXhhbXBsZYIOKi5mdXp6LmV4YW1wbGWHBMAAAgGHECABDbgAAAAAAAAAAAAAAAGB' +
+  'DmFAZnV6ei5leGFtcGxlhhVodHRwczovL2Z1enouZXhhbXBsZS8wHwYDVR0jBBgwFoAUIPZcTQqLIY+4dKSq3VNqLuBIxY' +
+  'EwHQYDVR0OBBYEFCD2XE0KiyGPuHSkqt1Tai7gSMWBMAoGCCqGSM49BAMCA0cAMEQCIF2MTLe/+QGaI2rTWl/COXc0AOFF' +
+  'ttFZMixXuGRde+ZXAiBGJr4rikxwOYbAPRfSKSXrMXCl7zqZv6u86nowEk8R6A=='
+
+const SEED_BMP_DER_B64 =
+  'MIIBODCB3gIB+TAKBggqhkjOPQQDAjAoMRMwEQYDVQQDHgoAWgBvAOsAICYDMREwDwYDVQQKHggAQwBhAGYA6TAeFw0yNj' +
+  'ExMjIxNDQ5MDRaFw0yNjEyMDIxNDQ5MDRaMCgxEzARBgNVBAMeCgBaAG8A6wAgJgMxETAPBgNVBAoeCABDAGEAZgDpMFkw' +
+  'EwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEGSkoh2JjbZKZaFBaQ/RlTpevChNymqlR1qDf58tE639o1BpAJAs+gx5vv2awWr' +
+  'og70l1s/9jH6SxdUwMigyK0DAKBggqhkjOPQQDAgNJADBGAiEAuTPcqE796bXQQlB9GVa4caWr5dxUt3NF1D3K0Vuy3bYC' +
+  'IQCUuE9TMeIBrHZFoONJvjpaCF4CLhhQmIximTDwZ3gRvQ=='
+
+const fromBase64 = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'base64'))
+
+/** Certificates in chain order: leaf, then its CA; then the standalone BMPString one. */
+export const X509_SEED_DERS: readonly Uint8Array[] = [
+  fromBase64(SEED_LEAF_DER_B64),
+  fromBase64(SEED_CA_DER_B64),
+  fromBase64(SEED_BMP_DER_B64),
+]
