@@ -5,12 +5,13 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { run } from './helpers/run.ts'
+import { parseSyslog } from '../src/protocols/syslog/decode.ts'
 
 const ROOT = join(import.meta.dirname, '..')
 const FIXTURE = join(ROOT, 'test/fixtures/pcap/real-clients.pcap')
 const tmp = mkdtempSync(join(tmpdir(), 'tlsight-cli-'))
 
-function analyze(args: string[], input?: Uint8Array) {
+function analyze(args: string[], input?: Uint8Array, env?: Record<string, string>) {
   return run(
     process.execPath,
     ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), 'analyze', ...args],
@@ -18,6 +19,7 @@ function analyze(args: string[], input?: Uint8Array) {
       cwd: ROOT,
       input,
       timeoutMs: 60_000,
+      env: env === undefined ? undefined : { ...process.env, ...env },
     },
   )
 }
@@ -162,4 +164,27 @@ test('bad usage exits 64', async () => {
   assert.equal((await analyze([])).code, 64)
   assert.equal((await analyze([FIXTURE, '--format', 'xml'])).code, 64)
   assert.equal((await analyze([FIXTURE, '--threads', '0'])).code, 64)
+})
+
+test('syslog format: one RFC 5424 line per event, the JSON event as MSG', async () => {
+  const env = { NODE_NAME: 'sensor-7' }
+  const jsonl = await analyze([FIXTURE, '--format', 'jsonl', '--threads', '1'], undefined, env)
+  const json = lines(jsonl.stdout)
+  assert.ok(json.every((e) => e.sensor === 'sensor-7'))
+  const r = await analyze([FIXTURE, '--format', 'syslog', '--threads', '1'], undefined, env)
+  assert.equal(r.code, 0, r.stderr)
+  const rows = r.stdout.trimEnd().split('\n')
+  assert.equal(rows.length, json.length)
+  rows.forEach((row, i) => {
+    const m = parseSyslog(row)
+    assert.ok(m.ok, row)
+    assert.equal(m.value.format, 'rfc5424')
+    assert.equal(m.value.hostname, 'sensor-7')
+    assert.equal(m.value.appName, 'tlsight')
+    assert.equal(m.value.msgId, 'tls')
+    assert.equal(m.value.facility, 16)
+    assert.equal(m.value.severity, 6)
+    assert.deepEqual(JSON.parse(m.value.message), json[i])
+    assert.equal(m.value.timestamp, json[i]?.ts)
+  })
 })

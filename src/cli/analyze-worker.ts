@@ -7,8 +7,7 @@
 import { createReadStream } from 'node:fs'
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads'
 import { CaptureAnalyzer } from '../pipeline/capture-analyzer.ts'
-import { captureEventJson } from '../events/json.ts'
-import { LineBuffer, tableRow } from './output.ts'
+import { LineBuffer, eventFormatter, outputEncoding, sensorName } from './output.ts'
 import type { FromWorker, ToWorker, WorkerConfig } from './analyze-parallel.ts'
 
 function isConfig(v: unknown): v is WorkerConfig {
@@ -24,9 +23,11 @@ class Shard {
     cfg: WorkerConfig,
     private readonly port: MessagePort,
   ) {
-    this.out = new LineBuffer(cfg.format === 'jsonl' ? 'latin1' : 'utf8')
-    const format = cfg.format === 'jsonl' ? captureEventJson : tableRow
+    this.out = new LineBuffer(outputEncoding(cfg.format))
+    const sensor = sensorName(process.env)
+    const format = eventFormatter(cfg.format, sensor)
     this.analyzer = new CaptureAnalyzer({
+      sensor,
       ja4plus: cfg.ja4plus,
       families: cfg.families,
       shard: { index: cfg.index, count: cfg.count },

@@ -6,8 +6,15 @@ import type { HandshakeEngineStats } from '../pipeline/stats.ts'
 import type { CaptureSummary } from '../protocols/pcap/types.ts'
 import { availableParallelism } from 'node:os'
 import { ParallelAnalyzer } from './analyze-parallel.ts'
-import type { CaptureEvent } from '../events/capture.ts'
-import { LineWriter, tableHeader, tableRow, type OutputFormat } from './output.ts'
+import {
+  LineWriter,
+  OUTPUT_FORMATS,
+  eventFormatter,
+  outputEncoding,
+  sensorName,
+  tableHeader,
+  type OutputFormat,
+} from './output.ts'
 import { ProgressBar } from './progress.ts'
 import { ja4plusEnabled } from './licensing.ts'
 import { FAMILIES, parseFamilies, type Family } from '../fingerprints/families.ts'
@@ -15,13 +22,20 @@ import { EXIT_IO, EXIT_NOT_A_CAPTURE, EXIT_OK, EXIT_USAGE } from './exit-codes.t
 
 export const ANALYZE_HELP = `Usage: tlsight analyze <capture.pcap|capture.pcapng|-> [options]
 
-Reads a pcap or pcapng capture (a file, or stdin with "-") and prints one record per TLS/DTLS
-ClientHello with its JA3, JA4 (+ _r, _o, _ro) and, when the server answered, JA3S and JA4S.
+Reads a pcap or pcapng capture (a file, or stdin with "-") and prints one event per line:
+  tls   each TLS/DTLS/QUIC ClientHello: JA3, JA4 (+ _r, _o, _ro), ja4_stable, TFt, Cloudflare's
+        hashes, the server's JA3S/JA4S, the TCP handshake's JA4T/JA4TS/JA4L, certificates + JA4X
+  http  each cleartext HTTP/1.x request: method, host, path, user agent, JA4H, TFh
+  tcp   each TCP connection without a tls event: JA4T, JA4TS, JA4L
 
 Options:
-  --format jsonl|table   output format (default: table on a terminal, jsonl otherwise)
+  --format jsonl|table|syslog
+                         output format (default: table on a terminal, jsonl otherwise); syslog
+                         is RFC 5424 with the JSON event as MSG, HOSTNAME from NODE_NAME
   --fingerprints LIST    families to compute, comma-separated (default all): ja3, ja3s, ja4,
-                         ja4_stable, ja4s, ja4t, ja4l; fields of the others are null
+                         ja4_stable, ja4s, ja4t, ja4l, ja4h, ja4x, certs, tft, tfh, cf; fields
+                         of the others are null (no http events without ja4h or tfh, no tcp
+                         events without ja4t or ja4l)
   --no-ja4plus           leave out the JA4+ families (FoxIO License 1.1), e.g. for commercial use;
                          also TLSIGHT_JA4PLUS=0
   --progress             force the progress bar on stderr (default: when reading a file, stdout is
@@ -88,9 +102,12 @@ export async function analyzeCommand(argv: string[], io: Io): Promise<number> {
     )
     return EXIT_USAGE
   }
-  const format = values.format ?? (io.stdout.isTTY ? 'table' : 'jsonl')
-  if (format !== 'jsonl' && format !== 'table') {
-    io.stderr.write(`tlsight analyze: unknown --format "${format}" (jsonl or table)\n`)
+  const requested = values.format ?? (io.stdout.isTTY ? 'table' : 'jsonl')
+  const format = OUTPUT_FORMATS.find((f) => f === requested)
+  if (format === undefined) {
+    io.stderr.write(
+      `tlsight analyze: unknown --format "${requested}" (${OUTPUT_FORMATS.join(', ')})\n`,
+    )
     return EXIT_USAGE
   }
   const families = parseFamilies(values.fingerprints ?? FAMILIES.join(','))
@@ -173,12 +190,11 @@ interface Backend {
  * and need not spend start-up time loading them.
  */
 async function singleThread(o: RunOptions, out: LineWriter): Promise<Backend> {
-  const [{ CaptureAnalyzer }, { captureEventJson }] = await Promise.all([
-    import('../pipeline/capture-analyzer.ts'),
-    import('../events/json.ts'),
-  ])
-  const format: (e: CaptureEvent) => string = o.format === 'jsonl' ? captureEventJson : tableRow
+  const { CaptureAnalyzer } = await import('../pipeline/capture-analyzer.ts')
+  const sensor = sensorName(o.io.env)
+  const format = eventFormatter(o.format, sensor)
   const analyzer = new CaptureAnalyzer({
+    sensor,
     ja4plus: o.ja4plus,
     families: o.families,
     onEvent: (e) => out.line(format(e)),
@@ -197,7 +213,7 @@ async function singleThread(o: RunOptions, out: LineWriter): Promise<Backend> {
 }
 
 async function run(source: Readable, o: RunOptions): Promise<number> {
-  const out = new LineWriter(o.io.stdout, o.format === 'jsonl' ? 'latin1' : 'utf8')
+  const out = new LineWriter(o.io.stdout, outputEncoding(o.format))
   if (o.format === 'table') out.line(tableHeader())
   const write = (chunk: Uint8Array): void => out.bytes(chunk)
   if (o.threads > 1 && o.path !== undefined) {

@@ -1,6 +1,9 @@
 /** @module cli/output — buffered writing with backpressure, and event formatting. */
 import type { Writable } from 'node:stream'
+import { hostname } from 'node:os'
 import type { CaptureEvent } from '../events/capture.ts'
+import { captureEventJson } from '../events/json.ts'
+import { formatRfc5424 } from '../protocols/syslog/encode.ts'
 import { endpoint } from '../events/endpoint.ts'
 
 const FLUSH_BYTES = 256 * 1024
@@ -102,7 +105,47 @@ export class LineWriter extends LineBuffer {
   }
 }
 
-export type OutputFormat = 'jsonl' | 'table'
+export type OutputFormat = 'jsonl' | 'table' | 'syslog'
+
+export const OUTPUT_FORMATS: readonly OutputFormat[] = ['jsonl', 'table', 'syslog']
+
+/** Bytes of each format: JSON lines (and syslog lines around them) are printable ASCII. */
+export function outputEncoding(format: OutputFormat): 'latin1' | 'utf8' {
+  return format === 'table' ? 'utf8' : 'latin1'
+}
+
+/** The name events carry as their sensor, and syslog as HOSTNAME: NODE_NAME, else the host's. */
+export function sensorName(env: NodeJS.ProcessEnv): string {
+  const n = env.NODE_NAME?.trim()
+  return n !== undefined && n !== '' ? n : hostname()
+}
+
+// RFC 5424 §6.2.1: facility local0 (16), severity informational (6).
+const SYSLOG_PRI = { facility: 16, severity: 6 }
+
+/**
+ * An RFC 5424 line for an event: APP-NAME `tlsight`, HOSTNAME the sensor name, MSGID the event
+ * type, no structured data, and the event's JSON (the same as a jsonl line) as MSG. JSON MSG
+ * rather than SD-PARAMs keeps lists and nulls, and is what log pipelines parse anyway.
+ */
+export function syslogLine(e: CaptureEvent, host: string): string {
+  return formatRfc5424({
+    pri: SYSLOG_PRI,
+    timestamp: e.ts,
+    hostname: host,
+    appName: 'tlsight',
+    procId: String(process.pid),
+    msgId: e.type,
+    message: captureEventJson(e),
+  })
+}
+
+/** The line formatter of an output format. */
+export function eventFormatter(format: OutputFormat, host: string): (e: CaptureEvent) => string {
+  if (format === 'jsonl') return captureEventJson
+  if (format === 'syslog') return (e) => syslogLine(e, host)
+  return tableRow
+}
 
 /** Columns for every event type: the name (SNI / Host), the client fingerprint (JA4, JA4H or
  * JA4T), JA3, and the server's (JA4S or JA4TS). */

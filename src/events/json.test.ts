@@ -6,6 +6,7 @@ import { TLS_EVENT_FIELDS, type TlsEvent } from './tls.ts'
 const event: TlsEvent = {
   type: 'tls',
   ts: '2024-01-02T03:04:05.123456Z',
+  sensor: 'edge-1',
   src_ip: '2001:db8::1',
   src_port: 50000,
   dst_ip: '10.0.0.2',

@@ -67,7 +67,8 @@ function strList(xs: readonly string[]): string {
  */
 export function tlsEventJson(e: TlsEvent): string {
   return (
-    `{"type":"tls","ts":${machine(e.ts)},"src_ip":${machine(e.src_ip)},"src_port":${e.src_port}` +
+    `{"type":"tls","ts":${machine(e.ts)},"sensor":${str(e.sensor)},"src_ip":${machine(e.src_ip)}` +
+    `,"src_port":${e.src_port}` +
     `,"dst_ip":${machine(e.dst_ip)},"dst_port":${e.dst_port},"transport":${machine(e.transport)}` +
     `,"hello_index":${e.hello_index},"sni":${str(e.sni)},"alpn":${strList(e.alpn)}` +
     `,"tls_version":${machine(e.tls_version)}` +

@@ -8,6 +8,8 @@ export interface TcpEvent {
   type: 'tcp'
   /** Time of the connection's first SYN (or SYN-ACK when the SYN was not captured). */
   ts: string
+  /** Sensor that saw it (NODE_NAME, else the host name). */
+  sensor: string
   /** Client (sender of the SYN) and server endpoints, innermost headers. */
   src_ip: string
   src_port: number
@@ -24,6 +26,7 @@ export interface TcpEvent {
 export const TCP_EVENT_FIELDS = [
   'type',
   'ts',
+  'sensor',
   'src_ip',
   'src_port',
   'dst_ip',
@@ -48,6 +51,7 @@ export const tcpEventSchema = {
   properties: {
     type: { const: 'tcp' },
     ts: { type: 'string', format: 'date-time' },
+    sensor: { type: 'string' },
     src_ip: { type: 'string' },
     src_port: port,
     dst_ip: { type: 'string' },

@@ -38,6 +38,8 @@ export interface TlsEvent {
   type: 'tls'
   /** Time of the packet that completed the ClientHello, ISO 8601 UTC with microseconds. */
   ts: string
+  /** Sensor that saw it (NODE_NAME, else the host name). */
+  sensor: string
   /** Client (sender of the ClientHello) and server endpoints, innermost headers. */
   src_ip: string
   src_port: number
@@ -111,6 +113,7 @@ export interface TlsEvent {
 export const TLS_EVENT_FIELDS = [
   'type',
   'ts',
+  'sensor',
   'src_ip',
   'src_port',
   'dst_ip',
@@ -178,6 +181,7 @@ export const tlsEventSchema = {
   properties: {
     type: { const: 'tls' },
     ts: { type: 'string', format: 'date-time' },
+    sensor: { type: 'string' },
     src_ip: { type: 'string' },
     src_port: { type: 'integer', minimum: 0, maximum: 65535 },
     dst_ip: { type: 'string' },

@@ -739,6 +739,7 @@ export class HandshakeEngine {
     const event: TcpEvent = {
       type: 'tcp',
       ts: isoFromUs(flow.synUs >= 0 ? flow.synUs : flow.synAckUs),
+      sensor: this.sensor,
       src_ip: flow.ip[c],
       src_port: flow.port[c],
       dst_ip: flow.ip[s],
@@ -877,6 +878,7 @@ export class HandshakeEngine {
     const event: TlsEvent = {
       type: 'tls',
       ts: isoFromUs(p.tsUs),
+      sensor: this.sensor,
       src_ip: flow.ip[c],
       src_port: flow.port[c],
       dst_ip: flow.ip[s],
