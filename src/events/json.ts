@@ -85,9 +85,26 @@ export function tlsEventJson(e: TlsEvent): string {
   )
 }
 
-/** Certificates carry wire text (names, SANs): escaped through the general path. */
+/**
+ * Serialized certificates by object: the engine hands out the same `CertInfo` object each time a
+ * chain comes back (see pipeline/certificates.ts), and events are not modified once emitted.
+ */
+const certJsonCache = new WeakMap<CertInfo, string>()
+
+/** Certificates carry wire text (names, SANs): escaped through the general path, then cached. */
 function certsJson(certs: readonly CertInfo[]): string {
-  return asciiJson(JSON.stringify(certs))
+  let out = '['
+  for (let i = 0; i < certs.length; i++) {
+    const c = certs[i]
+    if (c === undefined) continue
+    let json = certJsonCache.get(c)
+    if (json === undefined) {
+      json = asciiJson(JSON.stringify(c))
+      certJsonCache.set(c, json)
+    }
+    out += (i === 0 ? '' : ',') + json
+  }
+  return out + ']'
 }
 
 /** Any JSON text made printable ASCII: characters past 0x7e become `\\uXXXX` escapes. */

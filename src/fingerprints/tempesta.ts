@@ -20,7 +20,9 @@
  */
 import type { ClientHello, TlsExtension } from '../protocols/tls/types.ts'
 import type { HttpRequest } from '../protocols/http/types.ts'
+import { WireExtension } from '../protocols/tls/extensions.ts'
 import { isGrease } from '../protocols/tls/registry.ts'
+import { KeyBuilder } from './list-cache.ts'
 
 export interface TftOptions {
   /** Fingerprint the hello as if it carried no GREASE value (RFC 8701) anywhere. */
@@ -66,22 +68,47 @@ const MAX_HASHED_CIPHER_SUITES = 123
 const SCRATCH_BYTES = 256
 // ecp.h: TTLS_ECP_DP_MAX.
 const ECP_DP_MAX = 12
+// The first bytes of that buffer the curve loop can read (see curveHashStep): the 2-byte list
+// length, then at most 2 * (ECP_DP_MAX - 1) two-byte values (a list of 11 groups hashes 22).
+// Only these are zeroed and copied; the rest of a body is never read.
+const SCRATCH_READ_BYTES = 2 + 2 * 2 * (ECP_DP_MAX - 1)
 // tls_srv.c `ttls_ext_is_supported`: bodies copied to the scratch buffer before parsing
 // (session_ticket, also supported, goes to its own buffer).
-const SCRATCH_COPIED: ReadonlySet<number> = new Set([
-  0x0000, 0x000a, 0x000b, 0x000d, 0x0010, 0x0017, 0xff01,
-])
+function isScratchCopied(type: number): boolean {
+  switch (type) {
+    case 0x0000:
+    case 0x000a:
+    case 0x000b:
+    case 0x000d:
+    case 0x0010:
+    case 0x0017:
+    case 0xff01:
+      return true
+    default:
+      return false
+  }
+}
 // ttls.h `ttls_alpn_proto_id` as of fw/tls.c 01050e42 (0 means "not configured"): a server
 // listening with `proto=h2,https` knows both.
-const ALPN_IDS: ReadonlyMap<string, number> = new Map([
-  ['http/1.1', 1],
-  ['h2', 2],
-])
+const ALPN_IDS: readonly { name: Uint8Array; id: number }[] = [
+  { name: Uint8Array.from('http/1.1', (c) => c.charCodeAt(0)), id: 1 },
+  { name: Uint8Array.from('h2', (c) => c.charCodeAt(0)), id: 2 },
+]
 // Extensions whose presence follows session resumption, as in ja4-stable.ts.
-const RESUMPTION_EXTENSIONS: ReadonlySet<number> = new Set([0x0015, 0x0029, 0x002a])
+function isResumptionExtension(type: number): boolean {
+  return type === 0x0015 || type === 0x0029 || type === 0x002a
+}
 const EXT_SUPPORTED_GROUPS = 0x000a
 const EXT_ALPN = 0x0010
 const EXT_SESSION_TICKET = 0x0023
+// Up to this many extension types, tft_stable sorts them in place by insertion (no allocation).
+const INSERTION_SORT_MAX = 32
+
+// Tempesta's extension buffer (its first SCRATCH_READ_BYTES bytes), reused by every call: the
+// fingerprint code is not re-entrant and JS runs one call at a time per isolate.
+const scratch = new Uint8Array(SCRATCH_READ_BYTES)
+// tft_stable's extension types, reused the same way.
+const stableTypes = new KeyBuilder()
 
 /** sum = sum * 11 + value in a C `unsigned short`. */
 function acc16(sum: number, value: number): number {
@@ -93,9 +120,40 @@ function acc32(sum: number, value: number): number {
   return (sum * PRIME + value) >>> 0
 }
 
-/** `%llx` of the 64-bit value `hi:lo`. */
+// Character codes of the lower-case hex digits.
+const HEX_DIGITS = Uint8Array.from('0123456789abcdef', (c) => c.charCodeAt(0))
+
+/** The character code of the hex digit of `v` at bit `shift`. */
+function nibble(v: number, shift: number): number {
+  return HEX_DIGITS[(v >>> shift) & 0x0f] ?? 0
+}
+
+/**
+ * `%llx` of the 64-bit value `hi:lo`: the 16 digits made as one flat string (Number#toString
+ * and padStart cost several times more), then the leading zeros dropped.
+ */
 function hex64(hi: number, lo: number): string {
-  return hi === 0 ? lo.toString(16) : hi.toString(16) + lo.toString(16).padStart(8, '0')
+  const digits = String.fromCharCode(
+    nibble(hi, 28),
+    nibble(hi, 24),
+    nibble(hi, 20),
+    nibble(hi, 16),
+    nibble(hi, 12),
+    nibble(hi, 8),
+    nibble(hi, 4),
+    nibble(hi, 0),
+    nibble(lo, 28),
+    nibble(lo, 24),
+    nibble(lo, 20),
+    nibble(lo, 16),
+    nibble(lo, 12),
+    nibble(lo, 8),
+    nibble(lo, 4),
+    nibble(lo, 0),
+  )
+  const leadingZeros = hi === 0 ? 8 + (Math.clz32(lo) >> 2) : Math.clz32(hi) >> 2
+  // Zero itself keeps its last digit.
+  return leadingZeros === 0 ? digits : digits.slice(Math.min(leadingZeros, 15))
 }
 
 /** RFC 8701 §2: ALPN GREASE identifiers are the two bytes 0x?A 0x?A, both equal. */
@@ -103,17 +161,54 @@ function isGreaseAlpn(name: Uint8Array): boolean {
   return name.length === 2 && name[0] === name[1] && ((name[0] ?? 0) & 0x0f) === 0x0a
 }
 
-/** The supported_groups body with GREASE entries removed; malformed bodies are left as sent. */
-function groupsBodyWithoutGrease(body: Uint8Array): Uint8Array {
-  const listBytes = ((body[0] ?? 0) << 8) | (body[1] ?? 0)
-  if (body.length < 2 || listBytes + 2 !== body.length || listBytes % 2 !== 0) return body
-  const kept: number[] = []
-  for (let i = 2; i < body.length; i += 2) {
-    const v = ((body[i] ?? 0) << 8) | (body[i + 1] ?? 0)
-    if (!isGrease(v)) kept.push(v >> 8, v & 0xff)
-  }
-  return Uint8Array.from([kept.length >> 8, kept.length & 0xff, ...kept])
+/** The body length of an extension, without making a WireExtension's `data` view. */
+function bodyLength(e: TlsExtension): number {
+  return e instanceof WireExtension ? e.end - e.start : e.data.length
 }
+
+/**
+ * Copies the start of the extension body into the scratch buffer, as `memcpy` would, without
+ * making a WireExtension's `data` view; returns the body length.
+ */
+function copyBody(e: TlsExtension): number {
+  const wire = e instanceof WireExtension
+  const bytes = wire ? e.bytes : e.data
+  const start = wire ? e.start : 0
+  const length = wire ? e.end - e.start : bytes.length
+  const n = Math.min(length, SCRATCH_READ_BYTES)
+  for (let i = 0; i < n; i++) scratch[i] = bytes[start + i] ?? 0
+  return length
+}
+
+/**
+ * Copies the supported_groups body with GREASE entries removed into the scratch buffer and
+ * returns its length; a malformed body is copied as sent.
+ */
+function copyGroupsBodyWithoutGrease(e: TlsExtension): number {
+  const wire = e instanceof WireExtension
+  const body = wire ? e.bytes : e.data
+  const start = wire ? e.start : 0
+  const length = wire ? e.end - e.start : body.length
+  const listBytes = ((body[start] ?? 0) << 8) | (body[start + 1] ?? 0)
+  if (length < 2 || listBytes + 2 !== length || listBytes % 2 !== 0) return copyBody(e)
+  let kept = 0
+  for (let i = 2; i < length; i += 2) {
+    const hi = body[start + i] ?? 0
+    const lo = body[start + i + 1] ?? 0
+    if (isGrease((hi << 8) | lo)) continue
+    if (2 + kept < SCRATCH_READ_BYTES) {
+      scratch[2 + kept] = hi
+      scratch[3 + kept] = lo
+    }
+    kept += 2
+  }
+  scratch[0] = kept >> 8
+  scratch[1] = kept & 0xff
+  return kept + 2
+}
+
+/** curveHashStep's answer while the supported_groups extension is still to come. */
+const CURVE_PENDING = -1
 
 /**
  * The elliptic-curve hash as tls_srv.c `ttls_parse_supported_elliptic_curves` computes it.
@@ -123,42 +218,51 @@ function groupsBodyWithoutGrease(body: Uint8Array): Uint8Array {
  * bodies of the scratch-copied extensions parsed before it (zeroed at allocation). Emulating the
  * buffer reproduces Tempesta's own published values (`66cb…` in tempesta-test t_tf/test_tf.py is
  * the 10 OpenSSL 3 default groups followed by 10 zero values).
+ *
+ * One step per scratch-copied extension, in order, from a zeroed buffer: CURVE_PENDING until
+ * the hash is known.
  */
-function curveHash(extensions: readonly TlsExtension[]): number {
-  const scratch = new Uint8Array(SCRATCH_BYTES)
-  for (const e of extensions) {
-    if (!SCRATCH_COPIED.has(e.type)) continue
-    // A larger body makes Tempesta reject the hello ("bad extension size") before parsing it.
-    if (e.data.length > SCRATCH_BYTES) return 0
-    scratch.set(e.data)
-    if (e.type !== EXT_SUPPORTED_GROUPS) continue
-    const listBytes = ((scratch[0] ?? 0) << 8) | (scratch[1] ?? 0)
-    if (e.data.length < 2 || listBytes + 2 !== e.data.length || listBytes % 2 !== 0) return 0
-    const count = listBytes / 2 + 1 > ECP_DP_MAX ? ECP_DP_MAX - 1 : listBytes
-    let sum = 0
-    for (let i = 0; i < count; i++) {
-      sum = acc16(sum, ((scratch[2 + 2 * i] ?? 0) << 8) | (scratch[3 + 2 * i] ?? 0))
-    }
-    return sum
+function curveHashStep(e: TlsExtension, dropGrease: boolean): number {
+  const groups = e.type === EXT_SUPPORTED_GROUPS
+  const length = groups && dropGrease ? copyGroupsBodyWithoutGrease(e) : copyBody(e)
+  // A larger body makes Tempesta reject the hello ("bad extension size") before parsing it.
+  if (length > SCRATCH_BYTES) return 0
+  if (!groups) return CURVE_PENDING
+  const listBytes = ((scratch[0] ?? 0) << 8) | (scratch[1] ?? 0)
+  if (length < 2 || listBytes + 2 !== length || listBytes % 2 !== 0) return 0
+  const count = listBytes / 2 + 1 > ECP_DP_MAX ? ECP_DP_MAX - 1 : listBytes
+  let sum = 0
+  for (let i = 0; i < count; i++) {
+    sum = acc16(sum, ((scratch[2 + 2 * i] ?? 0) << 8) | (scratch[3 + 2 * i] ?? 0))
+  }
+  return sum
+}
+
+/** The id of an ALPN protocol name the server knows, else 0. */
+function alpnId(name: Uint8Array): number {
+  for (const known of ALPN_IDS) {
+    const k = known.name
+    if (k.length !== name.length) continue
+    let i = 0
+    while (i < k.length && k[i] === name[i]) i++
+    if (i === k.length) return known.id
   }
   return 0
 }
 
-function alpnFlags(names: readonly Uint8Array[]): { alpn: number; hasUnknownAlpn: boolean } {
+/** The ALPN field (bits 0-2) and has_unknown_alpn (bit 3) of the offered names. */
+function alpnBits(names: readonly Uint8Array[], dropGrease: boolean): number {
   let alpn = 0
-  let hasUnknownAlpn = false
+  let unknown = 0
   for (const name of names) {
+    if (dropGrease && isGreaseAlpn(name)) continue
     // tls_srv.c `ttls_parse_alpn_ext`: each offered protocol the server knows shifts the 3-bit
     // field left by one and adds its id, in the client's order; any other sets the unknown bit.
-    const id = ALPN_IDS.get(String.fromCharCode(...name))
-    if (id === undefined) hasUnknownAlpn = true
+    const id = alpnId(name)
+    if (id === 0) unknown = 0x08
     else alpn = ((alpn << 1) + id) & 0x07
   }
-  return { alpn, hasUnknownAlpn }
-}
-
-function hasAlpnExtension(ch: ClientHello): boolean {
-  return ch.extensions.some((e) => e.type === EXT_ALPN)
+  return alpn | unknown
 }
 
 function vhostFlag(ch: ClientHello, opts: TftOptions | undefined): boolean {
@@ -166,47 +270,55 @@ function vhostFlag(ch: ClientHello, opts: TftOptions | undefined): boolean {
   return opts?.vhostFound ?? (ch.sni !== undefined && ch.sni.length > 0)
 }
 
-function ticketOffered(ch: ClientHello): boolean {
-  // Tempesta sets is_abbreviated when it accepts the ticket (TLS 1.2 only; it has no TLS 1.3
-  // PSK). Passively, a non-empty SessionTicket extension is the resumption attempt.
-  const ticket = ch.extensions.find((e) => e.type === EXT_SESSION_TICKET)
-  return ticket !== undefined && ticket.data.length > 0
+function cipherSuiteHashOf(suites: readonly number[], dropGrease: boolean): number {
+  let sum = 0
+  let hashed = 0
+  for (const cs of suites) {
+    if (dropGrease && isGrease(cs)) continue
+    if (hashed++ === MAX_HASHED_CIPHER_SUITES) break
+    sum = acc16(sum, cs)
+  }
+  return sum
 }
 
 /** The TFt fields of a hello, as Tempesta computes them (see the module comment). */
 export function tftFields(ch: ClientHello, opts?: TftOptions): TftFields {
   const drop = opts?.dropGrease === true
-  let cipherSuiteHash = 0
-  let hashed = 0
-  for (const cs of ch.cipherSuites) {
-    if (drop && isGrease(cs)) continue
-    if (hashed++ === MAX_HASHED_CIPHER_SUITES) break
-    cipherSuiteHash = acc16(cipherSuiteHash, cs)
-  }
-  const extensions = drop
-    ? ch.extensions
-        .filter((e) => !isGrease(e.type))
-        .map((e) =>
-          e.type === EXT_SUPPORTED_GROUPS
-            ? { type: e.type, data: groupsBodyWithoutGrease(e.data) }
-            : e,
-        )
-    : ch.extensions
   let extensionTypeHash = 0
-  for (const e of extensions) extensionTypeHash = acc16(extensionTypeHash, e.type)
-  const { alpn, hasUnknownAlpn } = hasAlpnExtension(ch)
-    ? alpnFlags(drop ? ch.alpn.filter((n) => !isGreaseAlpn(n)) : ch.alpn)
-    : { alpn: 0, hasUnknownAlpn: false }
+  let hasAlpn = false
+  let ticketSeen = false
+  let isAbbreviated = false
+  let ellipticCurveHash = CURVE_PENDING
+  scratch.fill(0)
+  // One pass over the extensions for the type hash, the ALPN and ticket flags and the curve
+  // hash. GREASE types are never scratch-copied, ALPN or session_ticket, so dropping them only
+  // changes the type hash.
+  for (const e of ch.extensions) {
+    const type = e.type
+    if (drop && isGrease(type)) continue
+    extensionTypeHash = acc16(extensionTypeHash, type)
+    if (type === EXT_ALPN) hasAlpn = true
+    else if (type === EXT_SESSION_TICKET && !ticketSeen) {
+      // Tempesta sets is_abbreviated when it accepts the ticket (TLS 1.2 only; it has no TLS 1.3
+      // PSK). Passively, a non-empty SessionTicket extension is the resumption attempt.
+      ticketSeen = true
+      isAbbreviated = bodyLength(e) > 0
+    }
+    if (ellipticCurveHash === CURVE_PENDING && isScratchCopied(type)) {
+      ellipticCurveHash = curveHashStep(e, drop)
+    }
+  }
+  const alpn = hasAlpn ? alpnBits(ch.alpn, drop) : 0
   return {
-    alpn,
-    hasUnknownAlpn,
+    alpn: alpn & 0x07,
+    hasUnknownAlpn: (alpn & 0x08) !== 0,
     vhostFound: vhostFlag(ch, opts),
-    isAbbreviated: ticketOffered(ch),
+    isAbbreviated,
     // tls_srv.c TTLS_CH_HS_VER: "TODO #1031 … Now its always 1.2".
     isTls13: false,
-    cipherSuiteHash,
+    cipherSuiteHash: cipherSuiteHashOf(ch.cipherSuites, drop),
     extensionTypeHash,
-    ellipticCurveHash: curveHash(extensions),
+    ellipticCurveHash: ellipticCurveHash === CURVE_PENDING ? 0 : ellipticCurveHash,
   }
 }
 
@@ -233,6 +345,23 @@ export function tft(hello: ClientHello, opts?: TftOptions): string {
   return tftHex(tftFields(hello, opts))
 }
 
+/** Sorts `v[0 .. n)` ascending in place. */
+function sortPrefix(v: Uint16Array, n: number): void {
+  if (n > INSERTION_SORT_MAX) {
+    v.subarray(0, n).sort()
+    return
+  }
+  for (let i = 1; i < n; i++) {
+    const x = v[i] ?? 0
+    let j = i - 1
+    while (j >= 0 && (v[j] ?? 0) > x) {
+      v[j + 1] = v[j] ?? 0
+      j--
+    }
+    v[j + 1] = x
+  }
+}
+
 /**
  * `tft_stable` (a tlsight variant Tempesta does not accept): TFt of the hello without GREASE,
  * without the resumption-dependent padding / pre_shared_key / early_data extensions, with the
@@ -240,27 +369,30 @@ export function tft(hello: ClientHello, opts?: TftOptions): string {
  * hash over the group list alone (no bytes read past it) and is_abbreviated cleared.
  */
 export function tftStable(hello: ClientHello, opts?: Pick<TftOptions, 'vhostFound'>): string {
-  const base = tftFields(hello, { dropGrease: true, ...opts })
-  let cipherSuiteHash = 0
-  let hashed = 0
-  for (const cs of hello.cipherSuites) {
-    if (isGrease(cs)) continue
-    if (hashed++ === MAX_HASHED_CIPHER_SUITES) break
-    cipherSuiteHash = acc16(cipherSuiteHash, cs)
+  const types = stableTypes.reset()
+  let hasAlpn = false
+  for (const e of hello.extensions) {
+    const t = e.type
+    if (t === EXT_ALPN) hasAlpn = true
+    if (!isGrease(t) && !isResumptionExtension(t)) types.push(t)
   }
-  const types = hello.extensions
-    .map((e) => e.type)
-    .filter((t) => !isGrease(t) && !RESUMPTION_EXTENSIONS.has(t))
-    .sort((a, b) => a - b)
+  sortPrefix(types.values, types.length)
   let extensionTypeHash = 0
-  for (const t of types) extensionTypeHash = acc16(extensionTypeHash, t)
+  for (let i = 0; i < types.length; i++) {
+    extensionTypeHash = acc16(extensionTypeHash, types.values[i] ?? 0)
+  }
   let ellipticCurveHash = 0
   for (const g of hello.supportedGroups)
     if (!isGrease(g)) ellipticCurveHash = acc16(ellipticCurveHash, g)
+  // The flags of tftFields(hello, { dropGrease: true, ...opts }), is_abbreviated cleared.
+  const alpn = hasAlpn ? alpnBits(hello.alpn, true) : 0
   return tftHex({
-    ...base,
+    alpn: alpn & 0x07,
+    hasUnknownAlpn: (alpn & 0x08) !== 0,
+    vhostFound: vhostFlag(hello, opts),
     isAbbreviated: false,
-    cipherSuiteHash,
+    isTls13: false,
+    cipherSuiteHash: cipherSuiteHashOf(hello.cipherSuites, true),
     extensionTypeHash,
     ellipticCurveHash,
   })

@@ -16,6 +16,8 @@ type CertBody = Omit<CertInfo, 'role' | 'index'>
 interface CacheEntry {
   der: Uint8Array
   info: CertBody
+  /** The entries made from it, by role and position (reused, so serializers can cache them). */
+  placed: Map<string, CertInfo>
 }
 
 export interface CertificateReaderOptions {
@@ -49,16 +51,23 @@ export class CertificateReader {
     for (const a of msg.value.anomalies) anomaly(a)
     const out: CertInfo[] = []
     msg.value.certificates.forEach((der, index) => {
-      const info = this.parse(der, anomaly)
-      if (info !== undefined) out.push({ role, index, ...info })
+      const entry = this.parse(der, anomaly)
+      if (entry === undefined) return
+      const at = `${role}|${index}`
+      let placed = entry.placed.get(at)
+      if (placed === undefined) {
+        placed = { role, index, ...entry.info }
+        entry.placed.set(at, placed)
+      }
+      out.push(placed)
     })
     return out
   }
 
-  private parse(der: Uint8Array, anomaly: (code: string) => void): CertBody | undefined {
+  private parse(der: Uint8Array, anomaly: (code: string) => void): CacheEntry | undefined {
     const key = cacheKey(der)
     const hit = this.cache.get(key)
-    if (hit !== undefined && sameBytes(hit.der, der)) return hit.info
+    if (hit !== undefined && sameBytes(hit.der, der)) return hit
     const res = parseCertificate(der)
     if (!res.ok) {
       anomaly(`x509.${res.error.code}`)
@@ -87,8 +96,9 @@ export class CertificateReader {
       const first = this.cache.keys().next()
       if (first.done !== true) this.cache.delete(first.value)
     }
-    this.cache.set(key, { der: der.slice(), info })
-    return info
+    const entry: CacheEntry = { der: der.slice(), info, placed: new Map() }
+    this.cache.set(key, entry)
+    return entry
   }
 }
 
