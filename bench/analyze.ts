@@ -4,6 +4,7 @@
  *
  * See bench/README.md for the options, the columns and the Suricata memcap caveat.
  */
+import { correlatorBench } from './correlator.ts'
 import { spawn, spawnSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { createReadStream, existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs'
@@ -43,6 +44,8 @@ const RSS_FLAT_FACTOR = 1.25
 const MB = 1e6
 
 const repoDir = resolve(dirname(fileURLToPath(import.meta.url)), '..')
+/** Connections of the generated correlation load. */
+const CORRELATION_CONNECTIONS = 20_000
 const sharedDir = resolve(repoDir, process.env['TLSIGHT_SHARED_DIR'] ?? '../shared')
 const generator = join(sharedDir, 'tools/perf/gen_pcap.py')
 const cacheDir = join(tmpdir(), 'tlsight-bench')
@@ -720,6 +723,13 @@ async function main(): Promise<number> {
     rss,
     correctness,
   }
+  // The correlator's accuracy on a generated load (bench/correlator.ts), in the same run.
+  const correlationOk = correlatorBench(CORRELATION_CONNECTIONS)
+  goals.push({
+    goal: 'correlation ≥ 99.9 %, 0 wrong',
+    verdict: correlationOk ? 'PASS' : 'FAIL',
+    detail: `${fmt(CORRELATION_CONNECTIONS)} generated connections (see above)`,
+  })
   const resultPath = join(cacheDir, 'bench-result.json')
   writeFileSync(resultPath, JSON.stringify(result, null, 2) + '\n')
   console.log(`\nresults: ${resultPath}`)

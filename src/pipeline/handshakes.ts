@@ -736,6 +736,7 @@ export class HandshakeEngine {
     if (c === undefined || (flow.synUs < 0 && flow.synAckUs < 0)) return
     if (!this.fam.ja4t && !this.fam.ja4l) return
     const s = c === 0 ? 1 : 0
+    const t = this.tcpFields(flow)
     const event: TcpEvent = {
       type: 'tcp',
       ts: isoFromUs(flow.synUs >= 0 ? flow.synUs : flow.synAckUs),
@@ -744,7 +745,10 @@ export class HandshakeEngine {
       src_port: flow.port[c],
       dst_ip: flow.ip[s],
       dst_port: flow.port[s],
-      ...this.tcpFields(flow),
+      ja4t: t.ja4t,
+      ja4ts: t.ja4ts,
+      ja4l_c: t.ja4l_c,
+      ja4l_s: t.ja4l_s,
     }
     this.stats.tcpEvents++
     this.onEvent(event)
