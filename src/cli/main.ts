@@ -9,7 +9,8 @@ export const HELP = `tlsight ${VERSION} — TLS fingerprint intelligence
 Usage: tlsight <command> [options]
 
 Commands:
-  analyze <file|->   fingerprints (JA3, JA3S, JA4, JA4_r/_o/_ro, JA4S) of a pcap/pcapng capture
+  analyze <file|->   fingerprints (JA3, JA3S, JA4 family, JA4S/H/L/T/X, TFt/TFh, …) of a pcap/pcapng capture
+  migrate            apply the store's schema migrations (embedded chDB, or CLICKHOUSE_URL)
   help               this text
   version            print the version
 
@@ -35,6 +36,10 @@ export async function main(argv: string[]): Promise<number> {
       // Loaded on demand: `tlsight version` and `help` stay instant.
       const { analyzeCommand } = await import('./analyze.ts')
       return analyzeCommand(rest, io)
+    }
+    case 'migrate': {
+      const { runMigrate } = await import('./migrate.ts')
+      return runMigrate(rest)
     }
     case 'serve':
       process.stdout.write(SERVE_ROADMAP + '\n' + HELP)

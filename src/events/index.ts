@@ -5,6 +5,7 @@
 export * from './tls.ts'
 export * from './http.ts'
 export * from './tcp.ts'
+export * from './session.ts'
 export * from './capture.ts'
 export * from './time.ts'
 export * from './json.ts'

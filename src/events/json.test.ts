@@ -1,6 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { jsonString, tlsEventJson } from './json.ts'
+import { captureEventJson, jsonString, tlsEventJson } from './json.ts'
+import { HTTP_EVENT_FIELDS } from './http.ts'
 import { TLS_EVENT_FIELDS, type TlsEvent } from './tls.ts'
 
 const event: TlsEvent = {
@@ -96,4 +97,52 @@ test('jsonString escapes to ASCII and parses back to the same string', () => {
     assert.match(j, /^[\x20-\x7e]*$/)
   }
   assert.equal(jsonString('é'), '"\\u00e9"')
+})
+
+test('http and tcp events: schema field order, printable ASCII, JSON.parse gives them back', () => {
+  const http = {
+    type: 'http',
+    ts: '2024-01-02T03:04:05.123456Z',
+    sensor: 'edge-1',
+    source: 'capture',
+    src_ip: '192.0.2.1',
+    src_port: 50000,
+    dst_ip: '192.0.2.2',
+    dst_port: 80,
+    host: 'exämple.com',
+    method: 'GET',
+    path: '/a"b\\c',
+    status: null,
+    user_agent: 'curl/8 \u0001',
+    request_time_ms: null,
+    ja4h: 'ge11nn010000_x_000000000000_000000000000',
+    ja4h_r: null,
+    ja4h_ro: null,
+    tfh: '1',
+    ja3: null,
+    ja4: null,
+    cf_ciphers_sha1: null,
+    cf_extensions_sha1: null,
+    hello_length: null,
+    tls_version: null,
+    sni: null,
+  } as const
+  const line = captureEventJson(http)
+  assert.match(line, /^[\x20-\x7e]*$/)
+  assert.deepEqual(JSON.parse(line), http)
+  assert.deepEqual(Object.keys(JSON.parse(line) as object), [...HTTP_EVENT_FIELDS])
+  const tcp = {
+    type: 'tcp',
+    ts: '2024-01-02T03:04:05.123456Z',
+    sensor: 's',
+    src_ip: '192.0.2.1',
+    src_port: 1,
+    dst_ip: '192.0.2.2',
+    dst_port: 22,
+    ja4t: '64240_2-1-3-1-1-4_1460_8',
+    ja4ts: null,
+    ja4l_c: null,
+    ja4l_s: '5_64',
+  } as const
+  assert.equal(captureEventJson(tcp), JSON.stringify(tcp))
 })

@@ -6,6 +6,8 @@
  */
 import type { CertInfo, TlsEvent } from './tls.ts'
 import type { CaptureEvent } from './capture.ts'
+import { HTTP_EVENT_FIELDS } from './http.ts'
+import { TCP_EVENT_FIELDS } from './tcp.ts'
 
 const HEX = '0123456789abcdef'
 
@@ -114,10 +116,34 @@ function asciiJson(json: string): string {
     : json
 }
 
+/** A value of a flat event: strings scanned and escaped, numbers, null, lists, else JSON. */
+function valueJson(v: unknown): string {
+  if (typeof v === 'string') return jsonString(v)
+  if (typeof v === 'number') return Number.isFinite(v) ? String(v) : 'null'
+  if (v === null || v === undefined) return 'null'
+  if (typeof v === 'boolean') return v ? 'true' : 'false'
+  if (Array.isArray(v) && v.every((x) => typeof x === 'string')) return strList(v)
+  return asciiJson(JSON.stringify(v))
+}
+
+/**
+ * An event as printable-ASCII JSON with the keys of `fields`, in that order (the schema's field
+ * list); equal to `JSON.stringify` of the event when its strings are printable ASCII.
+ */
+export function fieldsJson(e: object, fields: readonly string[]): string {
+  let out = '{'
+  for (let i = 0; i < fields.length; i++) {
+    const f = fields[i] ?? ''
+    out += (i === 0 ? '"' : ',"') + f + '":' + valueJson(Reflect.get(e, f))
+  }
+  return out + '}'
+}
+
 /**
  * One JSON line of any capture event, printable ASCII. `tls` events (the bulk of most captures)
- * take the hand-written path; the others keep their field order through `JSON.stringify`.
+ * take the hand-written path; the others are written field by field in schema order.
  */
 export function captureEventJson(e: CaptureEvent): string {
-  return e.type === 'tls' ? tlsEventJson(e) : asciiJson(JSON.stringify(e))
+  if (e.type === 'tls') return tlsEventJson(e)
+  return fieldsJson(e, e.type === 'http' ? HTTP_EVENT_FIELDS : TCP_EVENT_FIELDS)
 }

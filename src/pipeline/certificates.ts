@@ -102,15 +102,23 @@ export class CertificateReader {
   }
 }
 
-/** Length and a 32-bit FNV-1a of the bytes: collisions are caught by the byte comparison. */
+/**
+ * Length and a 32-bit FNV-1a of the first and last 128 bytes (serial and validity near the
+ * start, the signature at the end differ between certificates); collisions are caught by the
+ * byte comparison.
+ */
 function cacheKey(b: Uint8Array): string {
   let h = 0x811c9dc5
-  for (let i = 0; i < b.length; i++) h = Math.imul(h ^ (b[i] ?? 0), 0x01000193)
-  return `${b.length}:${h >>> 0}`
+  const n = b.length
+  const head = Math.min(n, KEY_SAMPLE_BYTES)
+  for (let i = 0; i < head; i++) h = Math.imul(h ^ (b[i] ?? 0), 0x01000193)
+  for (let i = Math.max(head, n - KEY_SAMPLE_BYTES); i < n; i++)
+    h = Math.imul(h ^ (b[i] ?? 0), 0x01000193)
+  return `${n}:${h >>> 0}`
 }
 
+const KEY_SAMPLE_BYTES = 128
+
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
-  return true
+  return a.length === b.length && Buffer.compare(a, b) === 0
 }

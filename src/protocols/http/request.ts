@@ -121,11 +121,13 @@ function findHeadEnd(b: Uint8Array, start: number, from: number, end: number): n
 
 /** Latin-1 text of b[s..e) (RFC 9110 §5.5: field values may carry obs-text bytes). */
 function latin1(b: Uint8Array, s: number, e: number): string {
-  let out = ''
-  for (let i = s; i < e; i += 4096) {
-    out += String.fromCharCode(...b.subarray(i, Math.min(e, i + 4096)))
+  // Short tokens (methods, header names) are cheaper built here than through a Buffer view.
+  if (e - s <= 32) {
+    let out = ''
+    for (let i = s; i < e; i++) out += String.fromCharCode(b[i] ?? 0)
+    return out
   }
-  return out
+  return Buffer.from(b.buffer, b.byteOffset + s, e - s).toString('latin1')
 }
 
 function isOws(c: number | undefined): boolean {
@@ -160,8 +162,9 @@ function parseVersion(b: Uint8Array, s: number, e: number): number {
   return 0
 }
 
+/** Lower case for comparing with ASCII names (non-ASCII letters never equal those anyway). */
 function lowerAscii(s: string): string {
-  return s.replace(/[A-Z]+/g, (m) => m.toLowerCase())
+  return s.toLowerCase()
 }
 
 /** RFC 9112 §6.3 for a request: Transfer-Encoding first, then Content-Length, else no body. */
