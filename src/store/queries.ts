@@ -31,7 +31,7 @@ export function isRollupFamily(x: unknown): x is RollupFamily {
 }
 
 /** Fingerprint columns an event page can be filtered on (where the table has them). */
-const FINGERPRINT_COLUMNS = new Set([
+export const EVENT_FINGERPRINT_COLUMNS = [
   'ja3',
   'ja3_str',
   'ja4',
@@ -51,7 +51,8 @@ const FINGERPRINT_COLUMNS = new Set([
   'ja4h_r',
   'ja4h_ro',
   'tfh',
-])
+] as const
+const FINGERPRINT_COLUMNS: ReadonlySet<string> = new Set(EVENT_FINGERPRINT_COLUMNS)
 
 export const MAX_PAGE_EVENTS = 1000
 export const MAX_OFFSET_EVENTS = 100_000
@@ -96,12 +97,38 @@ export interface EventFilter {
   sensor?: string
   /** SNI for tls, Host for http, either for session. */
   host?: string
+  /** http and session events only. */
+  user_agent?: string
   fingerprint?: { family: string; value: string }
+}
+
+/**
+ * Where the next page of a listing starts: events older than `ts`, plus those at `ts` itself
+ * after the first `skip` (in the listing's order) — several events can share a timestamp.
+ * Unlike an offset, it does not shift when newer events arrive.
+ */
+export interface EventCursor {
+  /** ISO 8601 `…Z`, as events carry it. */
+  ts: string
+  skip: number
 }
 
 export interface EventPage {
   events: StoredEvent[]
   has_more: boolean
+  /** Start of the next page when `has_more`, else null. */
+  next_cursor: EventCursor | null
+}
+
+export interface UserAgentBreakdown {
+  user_agent: string
+  events: number
+  /** `events` over the events of the fingerprint that carry a user agent, in the window. */
+  share: number
+  src_ips: number
+  hosts: number
+  first_seen: string
+  last_seen: string
 }
 
 function invalid(message: string): AppError {
@@ -173,12 +200,18 @@ export class StoreQueries {
     q: TimeWindow & { family: string; limit?: number; grain?: Grain },
   ): Promise<FingerprintSummary[]> {
     const grain = q.grain ?? 'minute'
+    // Two passes: the top N by count (sums only), then the distinct-count sketches of those N
+    // alone; merging every fingerprint's sketches would cost far more than the counts.
+    const table = `${this.#processing}.fingerprint_${grain}`
+    const where = `family = {family:String} AND ${bucketWindow(grain)}`
     const sql =
       `SELECT fingerprint, sum(events) AS events, uniqMerge(src_ips) AS src_ips, ` +
       `uniqMerge(hosts) AS hosts, uniqMerge(user_agents) AS user_agents, ` +
       `min(first_seen) AS first_seen, max(last_seen) AS last_seen ` +
-      `FROM ${this.#processing}.fingerprint_${grain} ` +
-      `WHERE family = {family:String} AND ${bucketWindow(grain)} ` +
+      `FROM ${table} ` +
+      `WHERE ${where} AND fingerprint IN (` +
+      `SELECT fingerprint FROM ${table} WHERE ${where} GROUP BY fingerprint ` +
+      `HAVING sum(events) > 0 ORDER BY sum(events) DESC, fingerprint LIMIT {limit:UInt32}) ` +
       `GROUP BY fingerprint HAVING events > 0 ` +
       `ORDER BY events DESC, fingerprint LIMIT {limit:UInt32}`
     return this.#query<FingerprintSummary>(sql, {
@@ -240,9 +273,19 @@ export class StoreQueries {
     })
   }
 
-  /** Newest first, `limit` per page from `offset`; `has_more` when another page follows. */
+  /**
+   * Newest first, `limit` per page from `offset` or from a `cursor` (not both); `has_more` when
+   * another page follows, `next_cursor` where it starts. Events of equal `ts` keep one order
+   * from page to page (TIE_BREAK), so paging neither repeats nor skips them.
+   */
   async listEvents(
-    q: TimeWindow & { type: string; filter?: EventFilter; limit?: number; offset?: number },
+    q: TimeWindow & {
+      type: string
+      filter?: EventFilter
+      limit?: number
+      offset?: number
+      cursor?: EventCursor
+    },
   ): Promise<EventPage> {
     if (!isType(q.type))
       throw invalid(
@@ -250,9 +293,18 @@ export class StoreQueries {
       )
     const spec = TABLES[q.type]
     const limit = bounded('limit', q.limit ?? 100, MAX_PAGE_EVENTS)
-    const offset = bounded('offset', q.offset ?? 0, MAX_OFFSET_EVENTS, 0)
+    if (q.cursor !== undefined && q.offset !== undefined && q.offset !== 0)
+      throw invalid('offset and cursor cannot be combined')
+    const skip =
+      q.cursor === undefined
+        ? bounded('offset', q.offset ?? 0, MAX_OFFSET_EVENTS, 0)
+        : bounded('cursor skip', q.cursor.skip, MAX_OFFSET_EVENTS, 0)
     const where = [TS_WINDOW]
-    const params: Record<string, unknown> = { ...window(q), limit: limit + 1, offset }
+    const params: Record<string, unknown> = { ...window(q), limit: limit + 1, offset: skip }
+    if (q.cursor !== undefined) {
+      where.push("ts <= {cursor_ts:DateTime64(6, 'UTC')}")
+      params['cursor_ts'] = chTime(q.cursor.ts, 'cursor')
+    }
     const f = q.filter ?? {}
     if (f.src_ip !== undefined) {
       where.push('src_ip = {src_ip:String}')
@@ -272,6 +324,12 @@ export class StoreQueries {
       )
       params['host'] = f.host
     }
+    if (f.user_agent !== undefined) {
+      if (!spec.fields.includes('user_agent'))
+        throw invalid(`${q.type} events have no user_agent`)
+      where.push('user_agent = {user_agent:String}')
+      params['user_agent'] = f.user_agent
+    }
     if (f.fingerprint !== undefined) {
       const col = f.fingerprint.family
       if (!FINGERPRINT_COLUMNS.has(col) || !spec.fields.includes(col))
@@ -282,10 +340,63 @@ export class StoreQueries {
     const columns = spec.fields.filter((c) => c !== 'type').join(', ')
     const sql =
       `SELECT {type:String} AS type, ${columns} FROM ${this.#logs}.${spec.table} ` +
-      `WHERE ${where.join(' AND ')} ORDER BY ts DESC LIMIT {limit:UInt32} OFFSET {offset:UInt32}`
+      `WHERE ${where.join(' AND ')} ORDER BY ts DESC, ${TIE_BREAK[q.type]} ` +
+      `LIMIT {limit:UInt32} OFFSET {offset:UInt32}`
     params['type'] = q.type
     const rows = await this.#query<StoredEvent>(sql, params)
-    return { events: rows.slice(0, limit), has_more: rows.length > limit }
+    const events = rows.slice(0, limit)
+    const has_more = rows.length > limit
+    return { events, has_more, next_cursor: has_more ? nextCursor(events, q.cursor) : null }
+  }
+
+  /** One fingerprint's totals over the window (from the rollup), or null if it was not seen. */
+  async fingerprintSummary(
+    q: TimeWindow & { family: string; fingerprint: string; grain?: Grain },
+  ): Promise<FingerprintSummary | null> {
+    const grain = q.grain ?? 'minute'
+    const sql =
+      `SELECT fingerprint, sum(events) AS events, uniqMerge(src_ips) AS src_ips, ` +
+      `uniqMerge(hosts) AS hosts, uniqMerge(user_agents) AS user_agents, ` +
+      `min(first_seen) AS first_seen, max(last_seen) AS last_seen ` +
+      `FROM ${this.#processing}.fingerprint_${grain} ` +
+      `WHERE family = {family:String} AND fingerprint = {fingerprint:String} ` +
+      `AND ${bucketWindow(grain)} GROUP BY fingerprint HAVING events > 0`
+    const rows = await this.#query<FingerprintSummary>(sql, {
+      family: family(q.family),
+      fingerprint: q.fingerprint,
+      ...window(q),
+    })
+    return rows[0] ?? null
+  }
+
+  /**
+   * The user agents seen with one fingerprint, most frequent first, each with its share, client
+   * addresses, hosts and first / last seen. A tls family's user agents come from sessions (the
+   * handshakes joined to a request), an http family's from the requests.
+   */
+  async fingerprintUserAgents(
+    q: TimeWindow & { family: string; fingerprint: string; limit?: number },
+  ): Promise<UserAgentBreakdown[]> {
+    const fam = family(q.family)
+    const source = FAMILY_SOURCES[fam]
+    const table = source === 'tls' ? TABLES.session.table : TABLES.http.table
+    // A session's host is the request's Host, else its SNI; an http event's is its Host.
+    const host = source === 'tls' ? 'coalesce(host, sni)' : 'host'
+    // `share` is taken over every group (the window function runs before LIMIT).
+    const sql =
+      `SELECT assumeNotNull(user_agent) AS ua, count() AS events, ` +
+      `events / sum(events) OVER () AS share, uniq(src_ip) AS src_ips, ` +
+      `uniqIf(assumeNotNull(${host}), isNotNull(${host})) AS hosts, ` +
+      `min(ts) AS first_seen, max(ts) AS last_seen ` +
+      `FROM ${this.#logs}.${table} ` +
+      `WHERE ${fam} = {fingerprint:String} AND user_agent IS NOT NULL AND ${TS_WINDOW} ` +
+      `GROUP BY ua ORDER BY events DESC, ua LIMIT {limit:UInt32}`
+    const rows = await this.#query<Omit<UserAgentBreakdown, 'user_agent'> & { ua: string }>(sql, {
+      fingerprint: q.fingerprint,
+      ...window(q),
+      limit: bounded('limit', q.limit ?? 100, MAX_TOP_FINGERPRINTS),
+    })
+    return rows.map(({ ua, ...r }) => ({ user_agent: ua, ...r }))
   }
 
   /** Stored events per type (optionally within a window). */
@@ -303,6 +414,27 @@ export class StoreQueries {
     for (const r of rows) if (isType(r.type)) out[r.type] = Number(r.n)
     return out
   }
+}
+
+/**
+ * Order among events of one timestamp: the columns that tell two of them apart, so that every
+ * page of a listing sees the same order. Events equal in all of these are interchangeable.
+ */
+const TIE_BREAK: Readonly<Record<StoreEventType, string>> = {
+  tls: 'sensor, src_ip, src_port, dst_ip, dst_port, hello_index',
+  http: 'sensor, src_ip, src_port, host, method, path',
+  session: 'sensor, src_ip, src_port, hello_index, method, path',
+}
+
+/** The cursor after `events` (a full page), continuing from `prev` when the page began there. */
+function nextCursor(events: readonly StoredEvent[], prev: EventCursor | undefined): EventCursor {
+  const last = events[events.length - 1]
+  if (last === undefined) throw invalid('a cursor follows a non-empty page')
+  let atTs = 0
+  for (const e of events) if (e.ts === last.ts) atTs++
+  // The whole page at the cursor's own timestamp: those skipped before are still behind us.
+  const skip = prev !== undefined && prev.ts === last.ts ? prev.skip + atTs : atTs
+  return { ts: last.ts, skip }
 }
 
 function isType(x: string): x is StoreEventType {
