@@ -55,6 +55,7 @@ import { chunks, mutate } from './mutate.ts'
 import { httpTargets } from './targets-http.ts'
 import { syslogTargets } from './targets-syslog.ts'
 import { x509Targets } from './targets-x509.ts'
+import { sourceTargets } from './targets-sources.ts'
 import type { Rng } from './rng.ts'
 
 export interface Target {
@@ -266,6 +267,7 @@ export const TARGETS: Target[] = [
   ...httpTargets,
   ...syslogTargets,
   ...x509Targets,
+  ...sourceTargets,
 ]
 
 export interface FuzzFailure {
