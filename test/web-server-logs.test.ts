@@ -1,6 +1,6 @@
 /**
  * System tests of the log collector with real web servers, each run with the configuration we
- * ship (deploy/), only its addresses templated: nginx's `syslog:` access log over UDP, Apache's
+ * ship (examples/), only its addresses templated: nginx's `syslog:` access log over UDP, Apache's
  * piped log through logger(1) to the UNIX socket, Caddy's `net` output over UDP. Plain HTTP and
  * TLS requests go through each; the events must come out mapped.
  */
@@ -154,7 +154,7 @@ function byPath(events: HttpEvent[], path: string): HttpEvent {
   return e
 }
 
-test('nginx: deploy/nginx/tlsight.conf over UDP syslog, HTTP and TLS', async (t) => {
+test('nginx: examples/nginx/tlsight.conf over UDP syslog, HTTP and TLS', async (t) => {
   const req = allOf(requireTool('nginx', 'nginx'), requireTool('openssl', 'openssl'))
   if (!req.ok) return t.skip(req.skip)
   const dir = mkdtempSync(join(tmpdir(), 'tlsight-nginx-'))
@@ -166,7 +166,7 @@ test('nginx: deploy/nginx/tlsight.conf over UDP syslog, HTTP and TLS', async (t)
     const { cert, key } = await selfSigned(dir)
     writeFileSync(
       join(dir, 'tlsight.conf'),
-      template('deploy/nginx/tlsight.conf', [['127.0.0.1:9000', `127.0.0.1:${udp}`]]),
+      template('examples/nginx/tlsight.conf', [['127.0.0.1:9000', `127.0.0.1:${udp}`]]),
     )
     writeFileSync(
       join(dir, 'nginx.conf'),
@@ -235,7 +235,7 @@ http {
   }
 })
 
-test('Apache: deploy/apache/tlsight.conf, piped through logger(1) to the UNIX socket', async (t) => {
+test('Apache: examples/apache/tlsight.conf, piped through logger(1) to the UNIX socket', async (t) => {
   const req = allOf(
     requireTool('apache2', 'apache2'),
     requireTool('logger', 'bsdutils'),
@@ -255,7 +255,7 @@ test('Apache: deploy/apache/tlsight.conf, piped through logger(1) to the UNIX so
     writeFileSync(join(dir, 'htdocs', 'index.html'), 'ok\n')
     writeFileSync(
       join(dir, 'tlsight.conf'),
-      template('deploy/apache/tlsight.conf', [['/run/tlsight/log.sock', sock]]),
+      template('examples/apache/tlsight.conf', [['/run/tlsight/log.sock', sock]]),
     )
     const modules = '/usr/lib/apache2/modules'
     writeFileSync(
@@ -318,7 +318,7 @@ Include ${dir}/tlsight.conf
   }
 })
 
-test('Caddy: deploy/caddy/Caddyfile, the net log output over UDP', async (t) => {
+test('Caddy: examples/caddy/Caddyfile, the net log output over UDP', async (t) => {
   const req = requireTool('caddy', 'caddy')
   if (!req.ok) return t.skip(req.skip)
   const dir = mkdtempSync(join(tmpdir(), 'tlsight-caddy-'))
@@ -330,7 +330,7 @@ test('Caddy: deploy/caddy/Caddyfile, the net log output over UDP', async (t) => 
     const file = join(dir, 'Caddyfile')
     writeFileSync(
       file,
-      template('deploy/caddy/Caddyfile', [
+      template('examples/caddy/Caddyfile', [
         ['udp/127.0.0.1:9000', `udp/127.0.0.1:${udp}`],
         // Any host: the site matches whatever Host the request names.
         ['http://:8080', `http://:${httpPort}`],

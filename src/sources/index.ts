@@ -8,7 +8,7 @@
  *   below, mounted by the HTTP server).
  * Senders outside `TLSIGHT_TRUSTED_CIDRS` are refused and counted. Nothing a sender writes can
  * stop the process: bad input is counted by reason and sampled to the log once a second.
- * See docs/collector.md.
+ * See docs/integrations.md.
  */
 import { hostname } from 'node:os'
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http'

@@ -38,7 +38,7 @@ const NULL_TLS = {
   sni: null,
 }
 
-test('nginx: the record deploy/nginx/tlsight.conf produces', () => {
+test('nginx: the record examples/nginx/tlsight.conf produces', () => {
   // As nginx 1.22 wrote it (the syslog header removed).
   const rec = JSON.parse(
     '{"msec":"1795361013.638","remote_addr":"127.0.0.1","remote_port":"57318","server_addr":"127.0.0.1","server_port":"18080","host":"127.0.0.1","request_method":"GET","request_uri":"/a?b=1","status":"200","http_user_agent":"Mozilla/5.0 \\"q\\" \u00e9","request_time":"0.012","ssl_protocol":"","ssl_server_name":""}',
@@ -106,7 +106,7 @@ test('nginx: TLS fields, module fingerprints, time_iso8601 and time_local, IPv4-
   assert.equal(local.status, null)
 })
 
-test('Apache: the record deploy/apache/tlsight.conf produces', () => {
+test('Apache: the record examples/apache/tlsight.conf produces', () => {
   const rec = {
     time_us: 1795361030936407,
     remote_ip: '127.0.0.1',
@@ -166,7 +166,7 @@ test('Apache: common names, %r request line and %t time', () => {
 })
 
 test('Caddy: the access log record of Caddy 2.6, plain and over TLS', () => {
-  // As caddy 2.6.2 wrote it with deploy/caddy/Caddyfile.
+  // As caddy 2.6.2 wrote it with examples/caddy/Caddyfile.
   const rec = JSON.parse(
     '{"level":"info","ts":1795361057.3340983,"logger":"http.log.access.log0","msg":"handled request","request":{"remote_ip":"127.0.0.1","remote_port":"50672","proto":"HTTP/1.1","method":"GET","host":"127.0.0.1:18082","uri":"/p?q=1","headers":{"User-Agent":["Mozilla/5.0 x"],"Accept":["*/*"]}},"user_id":"","duration":0.00002137,"size":2,"status":200,"resp_headers":{"Server":["Caddy"],"Content-Type":["text/plain; charset=utf-8"]}}',
   )

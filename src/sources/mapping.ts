@@ -3,10 +3,10 @@
  * One parsed JSON log record → an `http` or `tls` event, pure and total: a record that cannot
  * become an event yields a drop reason, never an exception.
  *
- * Accepted shapes (docs/collector.md has the full field table):
+ * Accepted shapes (docs/integrations.md has the full field table):
  * - our own events (`"type": "http"` / `"type": "tls"`, the names of `src/events/`);
  * - nginx `log_format … escape=json` with variable names as keys (`remote_addr`, `request_uri`…);
- * - Apache `LogFormat` JSON (the keys of deploy/apache/tlsight.conf, and `remote_ip`,
+ * - Apache `LogFormat` JSON (the keys of examples/apache/tlsight.conf, and `remote_ip`,
  *   `request_method`, `request` …);
  * - Caddy's JSON access log (`request.remote_ip`, `request.headers["User-Agent"]`, `ts`, …);
  * - Cloudflare Logpush `http_requests` (`ClientIP`, `ClientRequestURI`, `JA3Hash`, `JA4`, …) and
@@ -35,7 +35,7 @@ export type DropReason =
   | 'queue_full'
   | 'sink_error'
 
-/** Each drop reason, as docs/collector.md explains it. */
+/** Each drop reason, as docs/integrations.md explains it. */
 export const DROP_REASONS: Readonly<Record<DropReason, string>> = {
   oversized: 'A datagram, frame, line or body is longer than its limit.',
   truncated: 'An octet-counted frame was cut short by the end of its connection.',

@@ -42,7 +42,7 @@ test('unix: logger -u (stream fallback) and a plain NDJSON writer; mode set, fil
   try {
     assert.equal(sources.addresses.unix, path)
     assert.equal(statSync(path).mode & 0o777, 0o640)
-    // As Apache's piped log runs it (deploy/apache/tlsight.conf).
+    // As Apache's piped log runs it (examples/apache/tlsight.conf).
     await run('logger', [
       '--socket-errors=off',
       '--size',
