@@ -10,17 +10,13 @@ Usage: tlsight <command> [options]
 
 Commands:
   analyze <file|->   fingerprints (JA3, JA3S, JA4 family, JA4S/H/L/T/X, TFt/TFh, …) of a pcap/pcapng capture
+  capture -i IFACE   live sensor: tcpdump → events on stdout, syslog, a socket
+  serve              the collector, correlator, store and REST API (npm start)
   migrate            apply the store's schema migrations (embedded chDB, or CLICKHOUSE_URL)
   help               this text
   version            print the version
 
 Run "tlsight analyze --help" for its options.
-`
-
-export const SERVE_ROADMAP = `tlsight serve is not part of this release. It will run the collectors (web-server logs over
-UDP/TCP syslog, HTTP and a UNIX socket), the HTTP-TLS correlator, the embedded ClickHouse store,
-detection and the REST API/dashboard in one process on port 4000.
-Today: tlsight analyze <capture> fingerprints captures offline.
 `
 
 export async function main(argv: string[]): Promise<number> {
@@ -37,13 +33,18 @@ export async function main(argv: string[]): Promise<number> {
       const { analyzeCommand } = await import('./analyze.ts')
       return analyzeCommand(rest, io)
     }
+    case 'capture': {
+      const { runCapture } = await import('./capture.ts')
+      return runCapture(rest, io)
+    }
     case 'migrate': {
       const { runMigrate } = await import('./migrate.ts')
       return runMigrate(rest)
     }
-    case 'serve':
-      process.stdout.write(SERVE_ROADMAP + '\n' + HELP)
-      return 0
+    case 'serve': {
+      const { runServe } = await import('./serve.ts')
+      return runServe(rest, process.env)
+    }
     case 'version':
     case '--version':
     case '-v':

@@ -318,6 +318,15 @@ export class HandshakeEngine {
     return { active: this.flows.size, finished: this.finished.size }
   }
 
+  /**
+   * Capture time moved to `tsUs` without a packet (a quiet live link): flows idle past their
+   * timeout expire and emit what they hold.
+   */
+  tick(tsUs: number): void {
+    this.flows.tick(tsUs)
+    this.finished.tick(tsUs)
+  }
+
   /** End of input: every pending hello is emitted. Returns the final statistics. */
   finish(): HandshakeEngineStats {
     this.flows.drain()

@@ -33,8 +33,15 @@ export interface Store {
 }
 
 /** Opens the store, applies pending migrations, starts the writer (replaying any spool). */
-export async function openStore(config: StoreConfig): Promise<Store> {
-  const connection = await openStoreConnection(config)
+export async function openStore(
+  config: StoreConfig,
+  opts: {
+    /** Wraps the connection (instrumentation, or a fault injector in durability tests). */
+    wrapConnection?: (c: StoreConnection) => StoreConnection
+  } = {},
+): Promise<Store> {
+  const opened = await openStoreConnection(config)
+  const connection = opts.wrapConnection?.(opened) ?? opened
   try {
     const migrations = await migrate(connection, config)
     const writer = await openEventWriter(connection, config)

@@ -325,8 +325,7 @@ export class StoreQueries {
       params['host'] = f.host
     }
     if (f.user_agent !== undefined) {
-      if (!spec.fields.includes('user_agent'))
-        throw invalid(`${q.type} events have no user_agent`)
+      if (!spec.fields.includes('user_agent')) throw invalid(`${q.type} events have no user_agent`)
       where.push('user_agent = {user_agent:String}')
       params['user_agent'] = f.user_agent
     }
