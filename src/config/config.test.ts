@@ -26,15 +26,16 @@ correlator:
     TLSIGHT_TRUSTED_CIDRS: '127.0.0.0/8,::1/128',
     TLSIGHT_CORRELATION_WINDOW_MS: '3000',
   })
-  // The store validates what the file gave it.
+  // The store validates what the file gave it, its tuning keys included.
   assert.equal(storeConfigFromEnv(env).data_dir, '/var/lib/tlsight')
+  assert.throws(() => storeConfigFromEnv(fileSettings('store:\n  batch_size: 5\n')), /BATCH_SIZE/)
 })
 
 test('unknown keys are rejected by name', () => {
   assert.throws(
-    () => fileSettings('port: 1\nprot: 2\nstore:\n  batch_size: 5\n'),
+    () => fileSettings('port: 1\nprot: 2\nsources:\n  udp: 5\n'),
     (e: Error & { code?: string }) =>
-      e.code === 'E_CONFIG_INVALID' && /prot, store\.batch_size/.test(e.message),
+      e.code === 'E_CONFIG_INVALID' && /prot, sources\.udp/.test(e.message),
   )
   assert.throws(() => fileSettings('- a\n- b\n'), /top level must be a mapping/)
   assert.throws(() => fileSettings('port: [1, {a: 2}]'), /port: expected/)

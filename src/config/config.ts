@@ -28,16 +28,6 @@ const SECTIONS: Record<string, Record<string, string>> = {
     db_logs: 'CLICKHOUSE_DB_LOGS',
     db_processing: 'CLICKHOUSE_DB_PROCESSING',
   },
-  store: {
-    batch_max_events: 'TLSIGHT_STORE__BATCH_MAX_EVENTS',
-    flush_interval_ms: 'TLSIGHT_STORE__FLUSH_INTERVAL_MS',
-    max_pending_events: 'TLSIGHT_STORE__MAX_PENDING_EVENTS',
-    spool_max_bytes: 'TLSIGHT_STORE__SPOOL_MAX_BYTES',
-    spool_segment_max_bytes: 'TLSIGHT_STORE__SPOOL_SEGMENT_MAX_BYTES',
-    retry_min_ms: 'TLSIGHT_STORE__RETRY_MIN_MS',
-    retry_max_ms: 'TLSIGHT_STORE__RETRY_MAX_MS',
-    request_timeout_ms: 'TLSIGHT_STORE__REQUEST_TIMEOUT_MS',
-  },
   sources: {
     udp_port: 'TLSIGHT_UDP_PORT',
     tcp_port: 'TLSIGHT_TCP_PORT',
@@ -60,6 +50,13 @@ const SECTIONS: Record<string, Record<string, string>> = {
   api: {
     token: 'TLSIGHT_API_TOKEN',
   },
+}
+
+/** Sections whose keys become `<PREFIX><KEY>` (the store's and the MySQL sink's tuning). */
+const PREFIXED: Record<string, string> = {
+  store: 'TLSIGHT_STORE__',
+  mysql: 'TLSIGHT_MYSQL__',
+  sources_tuning: 'TLSIGHT_SOURCES__',
 }
 
 /** Where the file is looked for when neither `--config` nor `TLSIGHT_CONFIG` names one. */
@@ -104,14 +101,16 @@ export function fileSettings(text: string, source = DEFAULT_CONFIG_FILE): Record
       continue
     }
     const section = SECTIONS[k]
-    if (section === undefined) {
+    const prefix = PREFIXED[k]
+    if (section === undefined && prefix === undefined) {
       unknown.push(k)
       continue
     }
     if (v === null) continue
     if (!isRecord(v)) throw invalid(`${source}: ${k} must be a mapping`)
     for (const [sk, sv] of Object.entries(v)) {
-      const name = section[sk]
+      // Tuning sections pass every key on; their stage rejects the ones it does not know.
+      const name = prefix !== undefined ? `${prefix}${sk.toUpperCase()}` : section?.[sk]
       if (name === undefined) unknown.push(`${k}.${sk}`)
       else if (sv !== null) out[name] = scalar(`${k}.${sk}`, sv)
     }
@@ -119,7 +118,7 @@ export function fileSettings(text: string, source = DEFAULT_CONFIG_FILE): Record
   if (unknown.length > 0) {
     throw invalid(
       `${source}: unknown key${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')} ` +
-        `(known: ${[...Object.keys(TOP_LEVEL), ...Object.keys(SECTIONS).map((s) => `${s}.*`)].join(', ')})`,
+        `(known: ${[...Object.keys(TOP_LEVEL), ...[...Object.keys(SECTIONS), ...Object.keys(PREFIXED)].map((s) => `${s}.*`)].join(', ')})`,
     )
   }
   return out

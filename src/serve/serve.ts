@@ -114,6 +114,7 @@ export async function startServe(o: ServeOptions): Promise<Server> {
       const capture = await startCapture({
         ...settings,
         iface: o.iface ?? env.TLSIGHT_INTERFACE ?? 'any',
+        bpf: (env.TLSIGHT_BPF ?? '') === '' ? undefined : env.TLSIGHT_BPF,
         onEvent: (e: CaptureEvent) => {
           // `tcp` events (connections without TLS) have no table; they stay in the capture's
           // counters.
