@@ -26,7 +26,7 @@ import { startTcpdump } from '../../test/helpers/tcpdump.ts'
 import { createSelfSignedCert, startNodeTlsServer } from '../../test/helpers/tls-server.ts'
 import { allOf, requireRoot, requireTool } from '../../test/helpers/tools.ts'
 import { tsharkJa3Flows } from '../../test/helpers/tshark.ts'
-import { startCapture } from './capture.ts'
+import { captureSettingsFromEnv, startCapture } from './capture.ts'
 import { DEFAULT_TLS_PORTS } from './filter.ts'
 
 const GET = 'GET / HTTP/1.0\r\n\r\n'
@@ -320,3 +320,21 @@ test(
     }
   },
 )
+
+test('captureSettingsFromEnv: TLSIGHT_TLS_PORTS replaces or (+) extends the TLS ports', () => {
+  assert.deepEqual(captureSettingsFromEnv({}).filter, { tlsPorts: undefined })
+  assert.deepEqual(
+    captureSettingsFromEnv({ TLSIGHT_TLS_PORTS: '4433, 8443' }).filter.tlsPorts,
+    [4433, 8443],
+  )
+  assert.deepEqual(captureSettingsFromEnv({ TLSIGHT_TLS_PORTS: '+4433' }).filter.tlsPorts, [
+    ...DEFAULT_TLS_PORTS,
+    4433,
+  ])
+  for (const bad of ['0', '443,x', '70000', '+', ','])
+    assert.throws(
+      () => captureSettingsFromEnv({ TLSIGHT_TLS_PORTS: bad }),
+      (e) => errorCode(e) === 'E_CONFIG_INVALID',
+      bad,
+    )
+})

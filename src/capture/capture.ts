@@ -15,7 +15,7 @@ import { CaptureReader } from '../protocols/pcap/reader.ts'
 import type { CaptureSummary } from '../protocols/pcap/types.ts'
 import { sensorName } from '../cli/output.ts'
 import { DEFAULT_DEDUP_TTL_SECONDS, Deduper, MAX_DEDUP_ENTRIES, type DedupStats } from './dedup.ts'
-import { defaultCaptureFilter, type CaptureFilterOptions } from './filter.ts'
+import { DEFAULT_TLS_PORTS, defaultCaptureFilter, type CaptureFilterOptions } from './filter.ts'
 import type { EventOutput, OutputStats } from './outputs.ts'
 import {
   DEFAULT_TCPDUMP_PATH,
@@ -56,6 +56,8 @@ export interface CaptureSettings {
   dedupTtlSeconds: number
   /** TLSIGHT_TCPDUMP. */
   tcpdumpPath: string
+  /** TLSIGHT_TLS_PORTS: the default filter's TLS ports (`443,8443`; `+4433` adds to the default). */
+  filter: CaptureFilterOptions
 }
 
 function intSetting(
@@ -77,7 +79,33 @@ function intSetting(
   return n
 }
 
-/** Reads NODE_NAME, DEDUP_TTL, TLSIGHT_SESSION_TTL, TLSIGHT_MAX_SESSIONS, TLSIGHT_TCPDUMP. */
+function portListSetting(
+  env: NodeJS.ProcessEnv,
+  key: string,
+  defaults: readonly number[],
+): number[] | undefined {
+  const raw = env[key]?.trim()
+  if (raw === undefined || raw === '') return undefined
+  const add = raw.startsWith('+')
+  const items = (add ? raw.slice(1) : raw)
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '')
+  const isPort = (s: string): boolean => /^\d+$/.test(s) && Number(s) >= 1 && Number(s) <= 65_535
+  if (items.length === 0 || !items.every(isPort)) {
+    throw new AppError(
+      'E_CONFIG_INVALID',
+      `${key}: "${raw}" is not a list of ports from 1 to 65535 (e.g. 443,8443, or +4433 to add)`,
+    )
+  }
+  const ports = items.map(Number)
+  return add ? [...new Set([...defaults, ...ports])] : ports
+}
+
+/**
+ * Reads NODE_NAME, DEDUP_TTL, TLSIGHT_SESSION_TTL, TLSIGHT_MAX_SESSIONS, TLSIGHT_TCPDUMP,
+ * TLSIGHT_TLS_PORTS.
+ */
 export function captureSettingsFromEnv(env: NodeJS.ProcessEnv): CaptureSettings {
   const tcpdump = env.TLSIGHT_TCPDUMP?.trim()
   return {
@@ -104,6 +132,7 @@ export function captureSettingsFromEnv(env: NodeJS.ProcessEnv): CaptureSettings 
       MAX_DEDUP_TTL_SECONDS,
     ),
     tcpdumpPath: tcpdump !== undefined && tcpdump !== '' ? tcpdump : DEFAULT_TCPDUMP_PATH,
+    filter: { tlsPorts: portListSetting(env, 'TLSIGHT_TLS_PORTS', DEFAULT_TLS_PORTS) },
   }
 }
 

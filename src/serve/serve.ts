@@ -115,6 +115,9 @@ export async function startServe(o: ServeOptions): Promise<Server> {
         ...settings,
         iface: o.iface ?? env.TLSIGHT_INTERFACE ?? 'any',
         bpf: (env.TLSIGHT_BPF ?? '') === '' ? undefined : env.TLSIGHT_BPF,
+        // Every handshake must reach the correlator (a client's later connections carry its
+        // later requests); dedup is for sensors that only forward events.
+        dedupTtlSeconds: 0,
         onEvent: (e: CaptureEvent) => {
           // `tcp` events (connections without TLS) have no table; they stay in the capture's
           // counters.
