@@ -5,6 +5,7 @@
  * See bench/README.md for the options, the columns and the Suricata memcap caveat.
  */
 import { correlatorBench } from './correlator.ts'
+import { udpBench } from './udp.ts'
 import { spawn, spawnSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { createReadStream, existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs'
@@ -29,6 +30,7 @@ const HELP = `usage: npm run bench -- [options]
   --suricata-defaults   run Suricata with Debian's shipped memcaps to show its undercount
   --rss-1m              also run tlsight on a 1M-handshake capture and compare peak RSS
   --tlsight-args=ARGS   extra arguments for \`tlsight analyze\`, split on spaces
+  --skip-udp            leave out the UDP ingest bench (bench/udp.ts)
                         (write it with "=" when ARGS starts with "-": --tlsight-args=--no-ja4plus)
   --nice N              niceness of every measured command and of the generator (default 10)
   --keep                keep the tools' outputs (tlsight jsonl, eve.json, tshark fields)
@@ -72,6 +74,7 @@ interface Options {
   keep: boolean
   /** Runs of tlsight and Suricata, interleaved; the median run is reported. */
   repeat: number
+  skipUdp: boolean
 }
 
 function parseOptions(argv: string[]): Options | null {
@@ -89,6 +92,7 @@ function parseOptions(argv: string[]): Options | null {
       nice: { type: 'string', default: '10' },
       keep: { type: 'boolean', default: false },
       repeat: { type: 'string', default: '3' },
+      'skip-udp': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   })
@@ -119,6 +123,7 @@ function parseOptions(argv: string[]): Options | null {
     nice,
     keep: values.keep,
     repeat,
+    skipUdp: values['skip-udp'],
   }
 }
 
@@ -730,6 +735,15 @@ async function main(): Promise<number> {
     verdict: correlationOk ? 'PASS' : 'FAIL',
     detail: `${fmt(CORRELATION_CONNECTIONS)} generated connections (see above)`,
   })
+  if (!opts.skipUdp) {
+    // UDP ingest with storage on beside a bare dgram receiver (bench/udp.ts), in the same run.
+    const udpOk = await udpBench()
+    goals.push({
+      goal: 'UDP lossless ≥ 90 % of bare',
+      verdict: udpOk ? 'PASS' : 'FAIL',
+      detail: 'tlsight serve (embedded chDB) vs a bare dgram receiver, same run (see above)',
+    })
+  }
   const resultPath = join(cacheDir, 'bench-result.json')
   writeFileSync(resultPath, JSON.stringify(result, null, 2) + '\n')
   console.log(`\nresults: ${resultPath}`)
