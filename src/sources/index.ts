@@ -74,7 +74,8 @@ export interface SourcesConfig extends SourcesTuning {
 }
 
 export const SOURCES_TUNING_DEFAULTS: Readonly<SourcesTuning> = {
-  max_pending_events: 10_000,
+  // Above what the store writer holds in steady state (a batch plus an insert's worth).
+  max_pending_events: 100_000,
   max_record_bytes: MAX_RECORD_BYTES,
   max_ingest_bytes: MAX_INGEST_BODY_BYTES,
   max_connections: 1_024,

@@ -140,12 +140,37 @@ export function formatIp(b: Uint8Array): string {
  * @example canonicalIp('::FFFF:192.0.2.1') // '192.0.2.1'
  */
 export function canonicalIp(text: string): string | undefined {
+  // Most addresses in logs are plain dotted quads, already canonical: checked without parsing.
+  if (isCanonicalIpv4(text)) return text
   let t = text
   if (t.startsWith('[') && t.endsWith(']')) t = t.slice(1, -1)
   const zone = t.indexOf('%')
   if (zone > 0 && t.includes(':')) t = t.slice(0, zone)
   const b = parseIp(t)
   return b === undefined ? undefined : formatIp(b)
+}
+
+/** `a.b.c.d` with each part 0–255 written without leading zeros. */
+function isCanonicalIpv4(s: string): boolean {
+  if (s.length < 7 || s.length > 15) return false
+  let parts = 0
+  let value = 0
+  let digits = 0
+  for (let i = 0; i <= s.length; i++) {
+    const c = i === s.length ? 0x2e : s.charCodeAt(i)
+    if (c === 0x2e) {
+      if (digits === 0 || value > 255) return false
+      parts++
+      value = 0
+      digits = 0
+    } else if (c >= 0x30 && c <= 0x39) {
+      if (digits > 0 && value === 0) return false
+      value = value * 10 + (c - 0x30)
+      digits++
+      if (digits > 3) return false
+    } else return false
+  }
+  return parts === 4
 }
 
 export type CidrListResult = { ok: true; cidrs: Cidr[] } | { ok: false; error: string }

@@ -573,6 +573,31 @@ function inferYear(
 ): string | undefined {
   if (hh > 23 || mm > 59 || ss > 59 || day < 1) return undefined
   const nowMs = options.now === undefined ? Date.now() : Number(options.now)
+  // A sender stamps every message of a second alike: the last answer serves while `now` stays
+  // in the same hour (the year can only change across a new year's hour).
+  const key = `${month}|${day}|${hh}|${mm}|${ss}|${ms}|${options.rfc3164UtcOffsetMinutes ?? 0}`
+  if (key === lastYearKey && Math.floor(nowMs / 3_600_000) === lastYearHour) return lastYearIso
+  const iso = inferYearUncached(month, day, hh, mm, ss, ms, options, nowMs)
+  lastYearKey = key
+  lastYearHour = Math.floor(nowMs / 3_600_000)
+  lastYearIso = iso
+  return iso
+}
+
+let lastYearKey = ''
+let lastYearHour = NaN
+let lastYearIso: string | undefined
+
+function inferYearUncached(
+  month: number,
+  day: number,
+  hh: number,
+  mm: number,
+  ss: number,
+  ms: number,
+  options: ParseSyslogOptions,
+  nowMs: number,
+): string | undefined {
   if (!Number.isFinite(nowMs)) return undefined
   const offsetMs = (options.rfc3164UtcOffsetMinutes ?? 0) * 60_000
   const localYear = new Date(nowMs + offsetMs).getUTCFullYear()
