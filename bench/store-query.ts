@@ -134,23 +134,34 @@ export async function storeQueryBench(events: number): Promise<boolean> {
         () => store.queries.listEvents({ type: 'http', ...hour, limit: 50 }),
       ],
     ]
-    let worst = 0
-    for (const [name, run] of queries) {
-      const times: number[] = []
-      for (let i = 0; i < RUNS; i++) {
-        const t = process.hrtime.bigint()
-        await run()
-        times.push(ms(t))
+    const measure = async (label: string): Promise<number> => {
+      console.log(`  ${label}`)
+      let worst = 0
+      for (const [name, run] of queries) {
+        const times: number[] = []
+        for (let i = 0; i < RUNS; i++) {
+          const t = process.hrtime.bigint()
+          await run()
+          times.push(ms(t))
+        }
+        const p95 = pct(times, 95)
+        worst = Math.max(worst, p95)
+        const max = Math.max(...times)
+        console.log(
+          `    ${name.padEnd(32)} p50 ${pct(times, 50).toFixed(1).padStart(6)} ms   ` +
+            `p95 ${p95.toFixed(1).padStart(6)} ms   max ${max.toFixed(1).padStart(6)} ms`,
+        )
       }
-      const p95 = pct(times, 95)
-      worst = Math.max(worst, p95)
-      console.log(
-        `  ${name.padEnd(32)} p50 ${pct(times, 50).toFixed(1).padStart(6)} ms   ` +
-          `p95 ${p95.toFixed(1).padStart(6)} ms   max ${Math.max(...times)
-            .toFixed(1)
-            .padStart(6)} ms`,
-      )
+      return worst
     }
+    await measure('as inserted (rollup parts not merged yet):')
+    // Background merges fold the rollups' parts together over time; FINAL does it now: the
+    // steady state of a running server.
+    const tm = process.hrtime.bigint()
+    for (const t of ['fingerprint_minute', 'fingerprint_day'])
+      await store.connection.command(`OPTIMIZE TABLE ${cfg.db_processing}.${t} FINAL`)
+    const merged = (ms(tm) / 1000).toFixed(1)
+    const worst = await measure(`after the rollups' merges (OPTIMIZE … FINAL, ${merged} s):`)
     const ok = worst < P95_GOAL_MS
     console.log(
       `  ${ok ? 'PASS' : 'FAIL'}  worst p95 ${worst.toFixed(1)} ms (goal < ${P95_GOAL_MS} ms)`,
