@@ -205,8 +205,8 @@ export class StoreQueries {
     const table = `${this.#processing}.fingerprint_${grain}`
     const where = `family = {family:String} AND ${bucketWindow(grain)}`
     const sql =
-      `SELECT fingerprint, sum(events) AS events, uniqMerge(src_ips) AS src_ips, ` +
-      `uniqMerge(hosts) AS hosts, uniqMerge(user_agents) AS user_agents, ` +
+      `SELECT fingerprint, sum(events) AS events, uniqCombinedMerge(12)(src_ips) AS src_ips, ` +
+      `uniqCombinedMerge(12)(hosts) AS hosts, uniqCombinedMerge(12)(user_agents) AS user_agents, ` +
       `min(first_seen) AS first_seen, max(last_seen) AS last_seen ` +
       `FROM ${table} ` +
       `WHERE ${where} AND fingerprint IN (` +
@@ -227,7 +227,7 @@ export class StoreQueries {
   ): Promise<TimelinePoint[]> {
     const grain = q.grain ?? 'minute'
     const sql =
-      `SELECT ${grain} AS t, sum(events) AS events, uniqMerge(src_ips) AS src_ips ` +
+      `SELECT ${grain} AS t, sum(events) AS events, uniqCombinedMerge(12)(src_ips) AS src_ips ` +
       `FROM ${this.#processing}.fingerprint_${grain} ` +
       `WHERE family = {family:String} AND fingerprint = {fingerprint:String} ` +
       `AND ${bucketWindow(grain)} GROUP BY t HAVING events > 0 ORDER BY t`
@@ -354,8 +354,8 @@ export class StoreQueries {
   ): Promise<FingerprintSummary | null> {
     const grain = q.grain ?? 'minute'
     const sql =
-      `SELECT fingerprint, sum(events) AS events, uniqMerge(src_ips) AS src_ips, ` +
-      `uniqMerge(hosts) AS hosts, uniqMerge(user_agents) AS user_agents, ` +
+      `SELECT fingerprint, sum(events) AS events, uniqCombinedMerge(12)(src_ips) AS src_ips, ` +
+      `uniqCombinedMerge(12)(hosts) AS hosts, uniqCombinedMerge(12)(user_agents) AS user_agents, ` +
       `min(first_seen) AS first_seen, max(last_seen) AS last_seen ` +
       `FROM ${this.#processing}.fingerprint_${grain} ` +
       `WHERE family = {family:String} AND fingerprint = {fingerprint:String} ` +
