@@ -226,13 +226,22 @@ export class StoreQueries {
     q: TimeWindow & { family: string; fingerprint: string; grain?: Grain },
   ): Promise<TimelinePoint[]> {
     const grain = q.grain ?? 'minute'
+    const fam = family(q.family)
+    // Per minute, from the raw events: they are ordered (or bloom-indexed) by fingerprint, while
+    // the minute rollup is ordered by time for the top-N reads. Per day, from the day rollup.
     const sql =
-      `SELECT ${grain} AS t, sum(events) AS events, uniqCombinedMerge(12)(src_ips) AS src_ips ` +
-      `FROM ${this.#processing}.fingerprint_${grain} ` +
-      `WHERE family = {family:String} AND fingerprint = {fingerprint:String} ` +
-      `AND ${bucketWindow(grain)} GROUP BY t HAVING events > 0 ORDER BY t`
+      grain === 'minute'
+        ? `SELECT toDateTime(toStartOfMinute(ts), 'UTC') AS t, count() AS events, ` +
+          `uniqCombined(12)(src_ip) AS src_ips ` +
+          `FROM ${this.#logs}.${TABLES[FAMILY_SOURCES[fam]].table} ` +
+          `WHERE ${fam} = {fingerprint:String} AND ts >= toStartOfMinute(${FROM}) AND ts < ${TO} ` +
+          `GROUP BY t ORDER BY t`
+        : `SELECT day AS t, sum(events) AS events, uniqCombinedMerge(12)(src_ips) AS src_ips ` +
+          `FROM ${this.#processing}.fingerprint_day ` +
+          `WHERE family = {family:String} AND fingerprint = {fingerprint:String} ` +
+          `AND ${bucketWindow(grain)} GROUP BY t HAVING events > 0 ORDER BY t`
     return this.#query<TimelinePoint>(sql, {
-      family: family(q.family),
+      family: fam,
       fingerprint: q.fingerprint,
       ...window(q),
     })
