@@ -8,10 +8,8 @@
  */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { request as httpsRequest } from 'node:https'
-import { connect } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -21,6 +19,7 @@ import { startServe, type Server } from '../src/serve/serve.ts'
 import { DEFAULT_CORRELATION_SKEW_MS } from '../src/correlator/correlator.ts'
 import { endpoint } from './helpers/ja3-flows.ts'
 import { freePort } from './helpers/ports.ts'
+import { daemon, listening, type Daemon } from './helpers/daemon.ts'
 import { run, runOk } from './helpers/run.ts'
 import { startTcpdump, type Capture } from './helpers/tcpdump.ts'
 import { createSelfSignedCert } from './helpers/tls-server.ts'
@@ -37,48 +36,6 @@ interface Sent {
   client: string
   /** The client's own port when the client can tell (curl `%{local_port}`, node's socket). */
   localPort?: number
-}
-
-interface Daemon {
-  child: ChildProcess
-  output: () => string
-  stop(): Promise<void>
-}
-
-function daemon(cmd: string, args: string[]): Daemon {
-  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] })
-  const out: Buffer[] = []
-  child.stdout?.on('data', (b: Buffer) => out.push(b))
-  child.stderr?.on('data', (b: Buffer) => out.push(b))
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
-  return {
-    child,
-    output: () => Buffer.concat(out).toString(),
-    async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return
-      child.kill('SIGTERM')
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5_000)
-      await exited
-      clearTimeout(timer)
-    },
-  }
-}
-
-async function listening(port: number, d: Daemon): Promise<void> {
-  const deadline = Date.now() + 10_000
-  for (;;) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = connect(port, LOOPBACK, () => {
-        s.destroy()
-        resolve(true)
-      })
-      s.once('error', () => resolve(false))
-    })
-    if (ok) return
-    if (d.child.exitCode !== null || Date.now() > deadline)
-      throw new Error(`nginx did not listen on ${port}:\n${d.output()}`)
-    await sleep(50)
-  }
 }
 
 /** The shipped nginx snippet with only the collector's address changed. */

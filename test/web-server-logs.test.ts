@@ -6,17 +6,16 @@
  */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { spawn, type ChildProcess } from 'node:child_process'
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { request as httpRequest } from 'node:http'
 import { request as httpsRequest } from 'node:https'
-import { connect } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { HttpEvent } from '../src/events/http.ts'
 import { sourcesConfigFromEnv, startSources, type RunningSources } from '../src/sources/index.ts'
 import { collectingSink, recordingLogger, waitFor } from '../src/sources/test-helpers.ts'
 import { freePort } from './helpers/ports.ts'
+import { daemon, listening, type Daemon } from './helpers/daemon.ts'
 import { run } from './helpers/run.ts'
 import { allOf, requireTool } from './helpers/tools.ts'
 
@@ -33,48 +32,6 @@ function template(file: string, replacements: [string, string][]): string {
     text = text.split(from).join(to)
   }
   return text
-}
-
-interface Daemon {
-  child: ChildProcess
-  output: () => string
-  stop(): Promise<void>
-}
-
-function daemon(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): Daemon {
-  const child = spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'pipe'] })
-  const out: Buffer[] = []
-  child.stdout?.on('data', (b: Buffer) => out.push(b))
-  child.stderr?.on('data', (b: Buffer) => out.push(b))
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
-  return {
-    child,
-    output: () => Buffer.concat(out).toString(),
-    async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return
-      child.kill('SIGTERM')
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5_000)
-      await exited
-      clearTimeout(timer)
-    },
-  }
-}
-
-async function listening(port: number, d: Daemon): Promise<void> {
-  const deadline = Date.now() + 10_000
-  for (;;) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = connect(port, '127.0.0.1', () => {
-        s.destroy()
-        resolve(true)
-      })
-      s.once('error', () => resolve(false))
-    })
-    if (ok) return
-    if (d.child.exitCode !== null || Date.now() > deadline)
-      throw new Error(`server did not listen on ${port}:\n${d.output()}`)
-    await new Promise((r) => setTimeout(r, 50))
-  }
 }
 
 function get(
