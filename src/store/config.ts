@@ -55,8 +55,8 @@ export const DEFAULT_DATA_DIR = './data'
 export const DEFAULT_RETENTION_DAYS = 30
 export const MAX_RETENTION_DAYS = 36_500
 
-/** Accepted range of each tuning key: [min, max]. */
-const TUNING_RANGES: Readonly<Record<keyof StoreTuning, readonly [number, number]>> = {
+/** Accepted range of each tuning key: [min, max] (the MySQL sink shares them). */
+export const STORE_TUNING_RANGES: Readonly<Record<keyof StoreTuning, readonly [number, number]>> = {
   batch_max_events: [1, 1_000_000],
   flush_interval_ms: [1, 3_600_000],
   max_pending_events: [1, 100_000_000],
@@ -66,6 +66,8 @@ const TUNING_RANGES: Readonly<Record<keyof StoreTuning, readonly [number, number
   retry_max_ms: [1, 3_600_000],
   request_timeout_ms: [100, 3_600_000],
 }
+
+const TUNING_RANGES = STORE_TUNING_RANGES
 
 function isTuningKey(k: string): k is keyof StoreTuning {
   return Object.hasOwn(TUNING_RANGES, k)
@@ -86,7 +88,7 @@ function invalid(key: string, why: string): AppError {
 }
 
 /** An integer setting; text is accepted from the environment only (a file has real numbers). */
-function integer(
+export function integerSetting(
   key: string,
   raw: unknown,
   [min, max]: readonly [number, number],
@@ -139,7 +141,7 @@ export function storeConfigFromEnv(env: NodeJS.ProcessEnv, file: unknown = {}): 
     throw invalid('store', 'expected a mapping')
   for (const [k, v] of Object.entries(file)) {
     if (!isTuningKey(k)) throw invalid(`store.${k}`, 'unknown key')
-    tuning[k] = integer(`store.${k}`, v, TUNING_RANGES[k], false)
+    tuning[k] = integerSetting(`store.${k}`, v, TUNING_RANGES[k], false)
   }
   for (const [envKey, v] of Object.entries(env)) {
     if (!envKey.startsWith(ENV_NESTED_PREFIX) || v === undefined) continue
@@ -148,7 +150,7 @@ export function storeConfigFromEnv(env: NodeJS.ProcessEnv, file: unknown = {}): 
       const known = TUNING_KEYS.map((t) => ENV_NESTED_PREFIX + t.toUpperCase()).join(', ')
       throw invalid(envKey, `unknown key (known: ${known})`)
     }
-    tuning[k] = integer(envKey, v, TUNING_RANGES[k])
+    tuning[k] = integerSetting(envKey, v, TUNING_RANGES[k])
   }
   if (tuning.retry_min_ms > tuning.retry_max_ms)
     throw invalid('store.retry_min_ms', 'must not exceed store.retry_max_ms')
@@ -176,7 +178,7 @@ export function storeConfigFromEnv(env: NodeJS.ProcessEnv, file: unknown = {}): 
     retention_days:
       retention === undefined
         ? DEFAULT_RETENTION_DAYS
-        : integer('TLSIGHT_RETENTION_DAYS', retention, [1, MAX_RETENTION_DAYS]),
+        : integerSetting('TLSIGHT_RETENTION_DAYS', retention, [1, MAX_RETENTION_DAYS]),
     sensor: nonEmpty(env, 'NODE_NAME') ?? hostname(),
   }
 }

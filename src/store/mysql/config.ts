@@ -12,7 +12,12 @@ import { readFileSync } from 'node:fs'
 import { inspect } from 'node:util'
 import { join, resolve } from 'node:path'
 import { AppError } from '../../errors.ts'
-import { DEFAULT_DATA_DIR } from '../config.ts'
+import {
+  DEFAULT_DATA_DIR,
+  STORE_TUNING_RANGES,
+  integerSetting,
+  type StoreTuning,
+} from '../config.ts'
 
 /** A value that prints as `***` everywhere (messages, JSON, inspect); `reveal()` gives it back. */
 export class Secret {
@@ -52,20 +57,7 @@ export interface MysqlServer {
 }
 
 /** The `mysql:` section of the config file; env `TLSIGHT_MYSQL__<KEY>` overrides each key. */
-export interface MysqlSinkTuning {
-  /** A batch is sent once this many events wait… */
-  batch_max_events: number
-  /** …or this long after the first of them arrived. */
-  flush_interval_ms: number
-  /** Events accepted but not yet applied or spooled; beyond it `write` fails E_STORE_BACKPRESSURE. */
-  max_pending_events: number
-  spool_max_bytes: number
-  spool_segment_max_bytes: number
-  /** Replay backoff while the server stays unavailable: doubles from min to max. */
-  retry_min_ms: number
-  retry_max_ms: number
-  /** Connect and per-statement timeout. */
-  request_timeout_ms: number
+export interface MysqlSinkTuning extends StoreTuning {
   /**
    * How long applied batch ids are kept in `tlsight_applied_batches` (replay deduplication): a
    * batch spooled after a lost commit acknowledgement and replayed later than this would count
@@ -98,15 +90,9 @@ export const MYSQL_SINK_TUNING_DEFAULTS: Readonly<MysqlSinkTuning> = {
 export const MYSQL_SPOOL_DIR = 'mysql-spool'
 export const DEFAULT_MYSQL_PORT = 3306
 
+// The same batching, spool and retry settings as the store, plus the replay-dedup retention.
 const TUNING_RANGES: Readonly<Record<keyof MysqlSinkTuning, readonly [number, number]>> = {
-  batch_max_events: [1, 1_000_000],
-  flush_interval_ms: [1, 3_600_000],
-  max_pending_events: [1, 100_000_000],
-  spool_max_bytes: [4096, 2 ** 50],
-  spool_segment_max_bytes: [1024, 2 ** 40],
-  retry_min_ms: [1, 3_600_000],
-  retry_max_ms: [1, 3_600_000],
-  request_timeout_ms: [100, 3_600_000],
+  ...STORE_TUNING_RANGES,
   applied_batches_retention_days: [1, 36_500],
 }
 
@@ -120,18 +106,6 @@ const URL_SHAPE = 'expected mysql://user:password@host:port/database'
 
 function invalid(key: string, why: string): AppError {
   return new AppError('E_CONFIG_INVALID', `${key}: ${why}`)
-}
-
-function integer(
-  key: string,
-  raw: unknown,
-  [min, max]: readonly [number, number],
-  fromEnv: boolean,
-): number {
-  const n = fromEnv && typeof raw === 'string' && /^\s*-?\d+\s*$/.test(raw) ? Number(raw) : raw
-  if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < min || n > max)
-    throw invalid(key, `expected an integer in [${min}, ${max}], got ${JSON.stringify(raw)}`)
-  return n
 }
 
 function decode(key: string, part: string, what: string): string {
@@ -220,7 +194,7 @@ export function mysqlSinkConfigFromEnv(
     throw invalid('mysql', 'expected a mapping')
   for (const [k, v] of Object.entries(file)) {
     if (!isTuningKey(k)) throw invalid(`mysql.${k}`, 'unknown key')
-    tuning[k] = integer(`mysql.${k}`, v, TUNING_RANGES[k], false)
+    tuning[k] = integerSetting(`mysql.${k}`, v, TUNING_RANGES[k], false)
   }
   for (const [envKey, v] of Object.entries(env)) {
     if (!envKey.startsWith(ENV_NESTED_PREFIX) || v === undefined) continue
@@ -229,7 +203,7 @@ export function mysqlSinkConfigFromEnv(
       const known = TUNING_KEYS.map((t) => ENV_NESTED_PREFIX + t.toUpperCase()).join(', ')
       throw invalid(envKey, `unknown key (known: ${known})`)
     }
-    tuning[k] = integer(envKey, v, TUNING_RANGES[k], true)
+    tuning[k] = integerSetting(envKey, v, TUNING_RANGES[k], true)
   }
   if (tuning.retry_min_ms > tuning.retry_max_ms)
     throw invalid('mysql.retry_min_ms', 'must not exceed mysql.retry_max_ms')
