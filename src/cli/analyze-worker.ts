@@ -4,9 +4,9 @@
  * or chunks posted by the main thread), fingerprints only the flows of its shard, and hands back
  * the encoded lines of each input chunk as transferred buffers.
  */
-import { createReadStream } from 'node:fs'
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads'
 import { CaptureAnalyzer } from '../pipeline/capture-analyzer.ts'
+import { fileChunks } from './file-chunks.ts'
 import { LineBuffer, eventFormatter, outputEncoding, sensorName } from './output.ts'
 import type { FromWorker, ToWorker, WorkerConfig } from './analyze-parallel.ts'
 
@@ -85,11 +85,10 @@ async function readFile(shard: Shard, path: string, port: MessagePort): Promise<
     }
   })
   let seq = 0
-  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) {
-    if (!(chunk instanceof Uint8Array)) continue
+  for await (const chunk of fileChunks(path)) {
     while (credits <= 0) await new Promise<void>((r) => (wake = r))
     credits--
-    shard.chunk(seq++, new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength))
+    shard.chunk(seq++, chunk)
     if (shard.failed) break
   }
   shard.end()

@@ -1,5 +1,6 @@
 /** @module cli/analyze — `tlsight analyze <file|->`: fingerprints of a pcap/pcapng capture. */
-import { createReadStream, statSync } from 'node:fs'
+import { statSync } from 'node:fs'
+import { fileChunks } from './file-chunks.ts'
 import type { Readable } from 'node:stream'
 import { parseArgs } from 'node:util'
 import type { HandshakeEngineStats } from '../pipeline/stats.ts'
@@ -119,11 +120,8 @@ export async function analyzeCommand(argv: string[], io: Io): Promise<number> {
     return EXIT_USAGE
   }
   const input = positionals[0] ?? '-'
-  let source: Readable
   let total = 0
-  if (input === '-') {
-    source = io.stdin
-  } else {
+  if (input !== '-') {
     try {
       const st = statSync(input)
       if (!st.isFile()) throw new Error('not a regular file')
@@ -134,7 +132,6 @@ export async function analyzeCommand(argv: string[], io: Io): Promise<number> {
       )
       return EXIT_IO
     }
-    source = createReadStream(input, { highWaterMark: 1 << 20 })
   }
   const threads = threadCount(
     values.threads ?? io.env.TLSIGHT_THREADS ?? 'auto',
@@ -148,7 +145,7 @@ export async function analyzeCommand(argv: string[], io: Io): Promise<number> {
   }
   const showProgress =
     values.progress ?? (input !== '-' && !io.stdout.isTTY && io.stderr.isTTY === true)
-  return run(source, {
+  return run({
     format,
     total,
     name: input === '-' ? 'stdin' : input,
@@ -212,13 +209,12 @@ async function singleThread(o: RunOptions, out: LineWriter): Promise<Backend> {
   }
 }
 
-async function run(source: Readable, o: RunOptions): Promise<number> {
+async function run(o: RunOptions): Promise<number> {
   const out = new LineWriter(o.io.stdout, outputEncoding(o.format))
   if (o.format === 'table') out.line(tableHeader())
   const write = (chunk: Uint8Array): void => out.bytes(chunk)
   if (o.threads > 1 && o.path !== undefined) {
     // Workers read the file themselves; this thread only writes what they return.
-    source.destroy()
     const p = new ParallelAnalyzer(o.threads, o.format, o.ja4plus, o.families, o.path, write)
     try {
       while (await p.progress()) {
@@ -237,6 +233,7 @@ async function run(source: Readable, o: RunOptions): Promise<number> {
       ? new ParallelAnalyzer(o.threads, o.format, o.ja4plus, o.families, undefined, write)
       : await singleThread(o, out)
   let bytes = 0
+  const source: AsyncIterable<unknown> = o.path !== undefined ? fileChunks(o.path) : o.io.stdin
   try {
     for await (const chunk of source) {
       if (!(chunk instanceof Uint8Array)) continue
@@ -252,8 +249,6 @@ async function run(source: Readable, o: RunOptions): Promise<number> {
   } catch (e) {
     await backend.destroy()
     return fail(o, out, e)
-  } finally {
-    if (source !== o.io.stdin) source.destroy()
   }
 }
 
