@@ -21,6 +21,7 @@ import {
   u16ListExt,
 } from '../protocols/tls/test-helpers/fixtures.ts'
 import {
+  ethTcp,
   ethernet,
   ipv4,
   tcpConversation,
@@ -317,4 +318,55 @@ test('connections that end leave no state behind; unfinished ones expire', () =>
   assert.deepEqual(engine.tracked, { active: 0, finished: 0 })
   assert.equal(events.length, 1001)
   assert.equal(events[600]!.ja3s_str, '771,4865,43-51')
+})
+
+test('finished connections: later segments, FINs and RSTs are matched without a new flow', () => {
+  let tls = 0
+  const engine = new HandshakeEngine({ onEvent: (e) => void (e.type === 'tls' && tls++) })
+  const t0 = 1_700_000_000_000_000
+  const appData = record(23, new Uint8Array(64).fill(0x42), 0x0303)
+  const flights: ['c' | 's', Uint8Array][] = [
+    ['c', chrome],
+    ['s', sh13],
+    ['s', appData],
+    ['c', appData],
+  ]
+  // Handshake over, encrypted data both ways, torn down by both FINs…
+  const a = tcpConversation({ sport: 40001, flights, t0Us: t0 })
+  feed(engine, a)
+  assert.deepEqual(engine.tracked, { active: 0, finished: 0 })
+  const flows = engine.stats.flows
+  // …then a late retransmission of the client's data: TIME-WAIT absorbs it.
+  const late = a[a.length - 3]
+  assert.ok(late !== undefined)
+  feed(engine, [{ tsUs: t0 + 50_000, data: late.data }])
+  assert.equal(engine.stats.flows, flows)
+  assert.deepEqual(engine.tracked, { active: 0, finished: 0 })
+  // More data after the handshake keeps one tombstone; an RST from either side ends it.
+  const b = tcpConversation({
+    sport: 40002,
+    flights: [...flights, ['c', appData], ['s', appData]],
+    t0Us: t0 + 100_000,
+  })
+  feed(engine, b.slice(0, -2))
+  assert.deepEqual(engine.tracked, { active: 0, finished: 1 })
+  const rst = ethTcp({
+    src: [10, 0, 0, 2],
+    dst: [10, 0, 0, 1],
+    sport: 443,
+    dport: 40002,
+    seq: 1,
+    flags: 0x04,
+  })
+  feed(engine, [{ tsUs: t0 + 200_000, data: rst }])
+  assert.deepEqual(engine.tracked, { active: 0, finished: 0 })
+  // A FIN from one side only leaves it open; the other side's FIN closes it.
+  const c = tcpConversation({ sport: 40003, flights, t0Us: t0 + 300_000 })
+  feed(engine, c.slice(0, -1))
+  assert.deepEqual(engine.tracked, { active: 0, finished: 1 })
+  feed(engine, c.slice(-1))
+  assert.deepEqual(engine.tracked, { active: 0, finished: 0 })
+  engine.finish()
+  assert.equal(tls, 3)
+  assert.equal(engine.stats.flows, flows + 2)
 })

@@ -76,9 +76,11 @@ export function flowKey(
   dstPort: number,
 ): FlowKey {
   const srcIsLow = endpointOrder(srcIp, srcPort, dstIp, dstPort) <= 0
-  const [lo, loPort, hi, hiPort] = srcIsLow
-    ? [srcIp, srcPort, dstIp, dstPort]
-    : [dstIp, dstPort, srcIp, srcPort]
+  // Plain conditionals: array destructuring here cost an allocation per packet.
+  const lo = srcIsLow ? srcIp : dstIp
+  const hi = srcIsLow ? dstIp : srcIp
+  const loPort = srcIsLow ? srcPort : dstPort
+  const hiPort = srcIsLow ? dstPort : srcPort
   if (lo.length === 4 && hi.length === 4) {
     // The common case in one call: same characters as the general path, one flat string.
     const key = String.fromCharCode(
