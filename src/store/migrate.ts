@@ -227,7 +227,8 @@ export function retentionTables(vars: Pick<MigrationVars, 'db_logs' | 'db_proces
     { table: `${vars.db_logs}.tls_events`, ttl_column: 'toDateTime(ts)' },
     { table: `${vars.db_logs}.http_events`, ttl_column: 'toDateTime(ts)' },
     { table: `${vars.db_logs}.session_events`, ttl_column: 'toDateTime(ts)' },
-    { table: `${vars.db_processing}.fingerprint_minute`, ttl_column: 'minute' },
+    { table: `${vars.db_processing}.fingerprint_sketch_minute`, ttl_column: 'minute' },
+    { table: `${vars.db_processing}.fingerprint_count_minute`, ttl_column: 'minute' },
   ]
 }
 

@@ -10,7 +10,7 @@ import type { StoreConfig } from './config.ts'
 import type { StoreConnection } from './connection.ts'
 import { STORE_EVENT_TYPES, TABLES, type StoredEvent, type StoreEventType } from './schema.ts'
 
-/** Families the rollup views of migrations/0003 aggregate, with their raw source. */
+/** Families the rollups aggregate (migrations/0005), with their raw source. */
 const FAMILY_SOURCES = {
   ja4: 'tls',
   ja4_stable: 'tls',
@@ -200,20 +200,20 @@ export class StoreQueries {
     q: TimeWindow & { family: string; limit?: number; grain?: Grain },
   ): Promise<FingerprintSummary[]> {
     const grain = q.grain ?? 'minute'
-    // Two passes: the top N by count (sums only), then the distinct-count sketches of those N
-    // alone; merging every fingerprint's sketches would cost far more than the counts.
-    const table = `${this.#processing}.fingerprint_${grain}`
+    // Two passes, each over the table ordered for it (migrations/0005): the top N by events from
+    // the counts, ordered by time (the window's rows only); then the sketches of those N alone,
+    // ordered by fingerprint (their key ranges only). Merging the sketches of every fingerprint
+    // of the window would cost far more than the counts.
     const where = `family = {family:String} AND ${bucketWindow(grain)}`
     const sql =
       `SELECT fingerprint, sum(events) AS events, uniqCombinedMerge(12)(src_ips) AS src_ips, ` +
       `uniqCombinedMerge(12)(hosts) AS hosts, uniqCombinedMerge(12)(user_agents) AS user_agents, ` +
       `min(first_seen) AS first_seen, max(last_seen) AS last_seen ` +
-      `FROM ${table} ` +
+      `FROM ${this.#processing}.fingerprint_sketch_${grain} ` +
       `WHERE ${where} AND fingerprint IN (` +
-      `SELECT fingerprint FROM ${table} WHERE ${where} GROUP BY fingerprint ` +
-      `HAVING sum(events) > 0 ORDER BY sum(events) DESC, fingerprint LIMIT {limit:UInt32}) ` +
-      `GROUP BY fingerprint HAVING events > 0 ` +
-      `ORDER BY events DESC, fingerprint LIMIT {limit:UInt32}`
+      `SELECT fingerprint FROM ${this.#processing}.fingerprint_count_${grain} WHERE ${where} ` +
+      `GROUP BY fingerprint ORDER BY sum(events) DESC, fingerprint LIMIT {limit:UInt32}) ` +
+      `GROUP BY fingerprint ORDER BY events DESC, fingerprint LIMIT {limit:UInt32}`
     return this.#query<FingerprintSummary>(sql, {
       family: family(q.family),
       ...window(q),
@@ -221,27 +221,22 @@ export class StoreQueries {
     })
   }
 
-  /** Events and distinct addresses of one fingerprint per minute or per day. */
+  /**
+   * Events and distinct addresses of one fingerprint per minute or per day, from the rollup: a
+   * bucket counts whole, even where the window starts or ends inside it.
+   */
   async fingerprintTimeline(
     q: TimeWindow & { family: string; fingerprint: string; grain?: Grain },
   ): Promise<TimelinePoint[]> {
     const grain = q.grain ?? 'minute'
-    const fam = family(q.family)
-    // Per minute, from the raw events: they are ordered (or bloom-indexed) by fingerprint, while
-    // the minute rollup is ordered by time for the top-N reads. Per day, from the day rollup.
+    // Buckets with only sessions (user agents, no events) are left out.
     const sql =
-      grain === 'minute'
-        ? `SELECT toDateTime(toStartOfMinute(ts), 'UTC') AS t, count() AS events, ` +
-          `uniqCombined(12)(src_ip) AS src_ips ` +
-          `FROM ${this.#logs}.${TABLES[FAMILY_SOURCES[fam]].table} ` +
-          `WHERE ${fam} = {fingerprint:String} AND ts >= toStartOfMinute(${FROM}) AND ts < ${TO} ` +
-          `GROUP BY t ORDER BY t`
-        : `SELECT day AS t, sum(events) AS events, uniqCombinedMerge(12)(src_ips) AS src_ips ` +
-          `FROM ${this.#processing}.fingerprint_day ` +
-          `WHERE family = {family:String} AND fingerprint = {fingerprint:String} ` +
-          `AND ${bucketWindow(grain)} GROUP BY t HAVING events > 0 ORDER BY t`
+      `SELECT ${grain} AS t, sum(events) AS events, uniqCombinedMerge(12)(src_ips) AS src_ips ` +
+      `FROM ${this.#processing}.fingerprint_sketch_${grain} ` +
+      `WHERE family = {family:String} AND fingerprint = {fingerprint:String} ` +
+      `AND ${bucketWindow(grain)} GROUP BY t HAVING events > 0 ORDER BY t`
     return this.#query<TimelinePoint>(sql, {
-      family: fam,
+      family: family(q.family),
       fingerprint: q.fingerprint,
       ...window(q),
     })
@@ -366,7 +361,7 @@ export class StoreQueries {
       `SELECT fingerprint, sum(events) AS events, uniqCombinedMerge(12)(src_ips) AS src_ips, ` +
       `uniqCombinedMerge(12)(hosts) AS hosts, uniqCombinedMerge(12)(user_agents) AS user_agents, ` +
       `min(first_seen) AS first_seen, max(last_seen) AS last_seen ` +
-      `FROM ${this.#processing}.fingerprint_${grain} ` +
+      `FROM ${this.#processing}.fingerprint_sketch_${grain} ` +
       `WHERE family = {family:String} AND fingerprint = {fingerprint:String} ` +
       `AND ${bucketWindow(grain)} GROUP BY fingerprint HAVING events > 0`
     const rows = await this.#query<FingerprintSummary>(sql, {
