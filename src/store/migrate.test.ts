@@ -11,8 +11,16 @@ import {
   renderMigration,
   splitStatements,
 } from './migrate.ts'
-import { TABLES } from './schema.ts'
-import { tempDir, testConfig } from './test-helpers/fixtures.ts'
+import { isoFromUs } from '../events/time.ts'
+import { eventLine, TABLES, type StoreEvent } from './schema.ts'
+import {
+  httpEvent,
+  nowUs,
+  sessionEvent,
+  tempDir,
+  testConfig,
+  tlsEvent,
+} from './test-helpers/fixtures.ts'
 
 const dataDir = tempDir('migrate')
 let conn: StoreConnection
@@ -102,18 +110,41 @@ test('raw tables have exactly the columns the writer sends, and a retention TTL'
     assert.match(t!.engine_full, /TTL toDateTime\(ts\) \+ toIntervalDay\(12\)/)
     assert.match(t!.sorting_key, /, ts$/, 'ordered by fingerprint, then time')
   }
-  const [minute] = await conn.query<{ engine_full: string }>(
-    `SELECT engine_full FROM system.tables WHERE database = {db:String} AND name = 'fingerprint_minute'`,
+  // The rollups: sketches ordered by fingerprint, counts by time; minute rows expire with the raw
+  // events, day rows are kept.
+  const rollups = await conn.query<{ name: string; engine_full: string; sorting_key: string }>(
+    `SELECT name, engine_full, sorting_key FROM system.tables WHERE database = {db:String} ` +
+      `AND startsWith(name, 'fingerprint_') ORDER BY name`,
     { db: config.db_processing },
   )
-  assert.match(minute!.engine_full, /^AggregatingMergeTree.*TTL minute \+ toIntervalDay\(12\)/)
+  assert.deepEqual(
+    rollups.map((t) => [t.name, t.sorting_key]),
+    [
+      ['fingerprint_count_day', 'family, day, fingerprint'],
+      ['fingerprint_count_minute', 'family, minute, fingerprint'],
+      ['fingerprint_sketch_day', 'family, fingerprint, day'],
+      ['fingerprint_sketch_minute', 'family, fingerprint, minute'],
+    ],
+  )
+  for (const t of rollups) {
+    assert.match(t.engine_full, /^AggregatingMergeTree/, t.name)
+    if (t.name.endsWith('_minute'))
+      assert.match(t.engine_full, /TTL minute \+ toIntervalDay\(12\)/, t.name)
+    else assert.doesNotMatch(t.engine_full, /TTL/, t.name)
+  }
+  const [projection] = await conn.query<{ sorting_key: string[] }>(
+    `SELECT sorting_key FROM system.projections WHERE database = {db:String} ` +
+      `AND table = 'http_events' AND name = 'by_ts'`,
+    { db: config.db_logs },
+  )
+  assert.deepEqual(projection?.sorting_key, ['ts'], 'newest http events are read by time')
 })
 
 test('a changed retention is applied to the existing tables', async () => {
   await migrate(conn, testConfig(dataDir, 'ret', { TLSIGHT_RETENTION_DAYS: '30' }))
   const r = await migrate(conn, testConfig(dataDir, 'ret', { TLSIGHT_RETENTION_DAYS: '5' }))
   assert.deepEqual(r.applied, [])
-  assert.equal(r.retention_changed.length, 4)
+  assert.equal(r.retention_changed.length, 5)
   const [t] = await conn.query<{ engine_full: string }>(
     `SELECT engine_full FROM system.tables WHERE database = 'logs_ret' AND name = 'tls_events'`,
   )
@@ -158,4 +189,158 @@ test('a failing statement names the migration and is retried by the next run', a
   )
   const r = await migrate(conn, config, { dir })
   assert.deepEqual(r.applied, [998])
+})
+
+/** Rows of one rollup per (family, fingerprint, bucket), sketches as estimates. */
+async function rollupRows(table: string, bucket: 'minute' | 'day'): Promise<unknown[]> {
+  return conn.query(
+    `SELECT family, fingerprint, toString(${bucket}) AS b, sum(events) AS events, ` +
+      `uniqCombinedMerge(12)(src_ips) AS src_ips, uniqCombinedMerge(12)(hosts) AS hosts, ` +
+      `uniqCombinedMerge(12)(user_agents) AS user_agents, min(first_seen) AS first_seen, ` +
+      `max(last_seen) AS last_seen FROM ${table} GROUP BY family, fingerprint, b ` +
+      `ORDER BY family, fingerprint, b`,
+  )
+}
+
+async function countRows(table: string, bucket: 'minute' | 'day'): Promise<unknown[]> {
+  return conn.query(
+    `SELECT family, fingerprint, toString(${bucket}) AS b, sum(events) AS events FROM ${table} ` +
+      `GROUP BY family, fingerprint, b ORDER BY family, fingerprint, b`,
+  )
+}
+
+async function insertEvents(
+  config: { db_logs: string },
+  events: StoreEvent[],
+  token: string,
+): Promise<void> {
+  for (const type of ['tls', 'http', 'session'] as const) {
+    const lines = events
+      .map((e) => eventLine(e, 'sensor-test'))
+      .filter((l) => l.type === type)
+      .map((l) => l.line + '\n')
+    if (lines.length > 0)
+      await conn.insert(`${config.db_logs}.${TABLES[type].table}`, Buffer.from(lines.join('')), {
+        dedup_token: `${token}:${type}`,
+      })
+  }
+}
+
+test('0005 carries the 0004 rollups over (day rows past retention too), also after a failed run', async () => {
+  const config = testConfig(dataDir, 'carry')
+  const p = config.db_processing
+  const dir = tempDir('migrations')
+  for (const m of await loadMigrations())
+    if (m.version <= 4) writeFileSync(join(dir, m.name), m.sql)
+  await migrate(conn, config, { dir })
+  const base = nowUs(600)
+  const events = (prefix: string, n: number): StoreEvent[] => [
+    ...Array.from({ length: n }, (_, i) =>
+      tlsEvent(i, {
+        ts: isoFromUs(base + i * 7_000_000),
+        ja4: `t13d0000h2_${prefix}${i % 3}_carry`,
+        src_ip: `10.5.${i % 4}.1`,
+        sni: i % 5 === 0 ? null : `h${i % 2}.example`,
+      }),
+    ),
+    ...Array.from({ length: n }, (_, i) =>
+      httpEvent(i, { ts: isoFromUs(base + i * 5_000_000), ja4h: `ge11_${prefix}${i % 2}` }),
+    ),
+    ...Array.from({ length: 4 }, (_, i) =>
+      sessionEvent(i, {
+        ts: isoFromUs(base + i),
+        ja4: `t13d0000h2_${prefix}0_carry`,
+        user_agent: `agent-${i}`,
+      }),
+    ),
+  ]
+  await insertEvents(config, events('old', 40), 'carry-1')
+  // Day rows older than any raw event exist only in the rollup.
+  await conn.command(
+    `INSERT INTO ${p}.fingerprint_day SELECT 'ja4', 'past-retention', today() - 400, 7, ` +
+      `uniqCombinedState(12)('192.0.2.1'), uniqCombinedState(12)('a.example'), ` +
+      `uniqCombinedStateIf(12)('', 0), now64(6) - INTERVAL 400 DAY, now64(6) - INTERVAL 400 DAY`,
+  )
+  const minute = await rollupRows(`${p}.fingerprint_minute`, 'minute')
+  const day = await rollupRows(`${p}.fingerprint_day`, 'day')
+  assert.ok(minute.length > 10 && day.length > 5)
+
+  // A run that fails after the copies, as a crash or a lost answer would leave it.
+  let failed = false
+  const failing: StoreConnection = {
+    kind: conn.kind,
+    query: (sql, params) => conn.query(sql, params),
+    insert: (table, rows, o) => conn.insert(table, rows, o),
+    ping: () => conn.ping(),
+    close: () => conn.close(),
+    async command(sql, params) {
+      if (!failed && sql.includes('VIEW IF NOT EXISTS') && sql.includes('mv_tls_')) {
+        failed = true
+        throw new Error('injected: connection lost')
+      }
+      await conn.command(sql, params)
+    },
+  }
+  await assert.rejects(migrate(failing, config), { code: 'E_MIGRATION_FAILED' })
+  const r = await migrate(conn, config)
+  assert.deepEqual(r.applied, [5])
+
+  const counted = (rows: unknown[]): unknown[] =>
+    rows
+      .map((x) => {
+        const { family, fingerprint, b, events } = x as Record<string, unknown>
+        return { family, fingerprint, b, events }
+      })
+      .filter((x) => x.events !== 0)
+  assert.deepEqual(await rollupRows(`${p}.fingerprint_sketch_minute`, 'minute'), minute)
+  assert.deepEqual(await rollupRows(`${p}.fingerprint_sketch_day`, 'day'), day)
+  assert.deepEqual(await countRows(`${p}.fingerprint_count_minute`, 'minute'), counted(minute))
+  assert.deepEqual(await countRows(`${p}.fingerprint_count_day`, 'day'), counted(day))
+  const left = await conn.query<{ name: string }>(
+    `SELECT name FROM system.tables WHERE database = {db:String} ORDER BY name`,
+    { db: p },
+  )
+  assert.deepEqual(
+    left.map((t) => t.name),
+    [
+      'fingerprint_count_day',
+      'fingerprint_count_minute',
+      'fingerprint_sketch_day',
+      'fingerprint_sketch_minute',
+      'mv_fingerprint_count_day',
+      'mv_fingerprint_count_minute',
+      'mv_fingerprint_sketch_day',
+      'mv_http_fingerprint_sketch_minute',
+      'mv_session_fingerprint_sketch_minute',
+      'mv_tls_fingerprint_sketch_minute',
+      'schema_migrations',
+    ],
+  )
+
+  // New events reach all four through the new views, once even when a batch is replayed.
+  await insertEvents(config, events('new', 10), 'carry-2')
+  await insertEvents(config, events('new', 10), 'carry-2')
+  const totals = async (): Promise<[string, number][]> =>
+    (
+      await conn.query<{ t: string; events: number }>(
+        'SELECT * FROM (' +
+          ['sketch_minute', 'sketch_day', 'count_minute', 'count_day']
+            .map(
+              (t) =>
+                `SELECT '${t}' AS t, sum(events) AS events FROM ${p}.fingerprint_${t} ` +
+                `WHERE fingerprint LIKE '%new%'`,
+            )
+            .join(' UNION ALL ') +
+          ') ORDER BY t',
+      )
+    ).map((x) => [x.t, x.events])
+  assert.deepEqual(await totals(), [
+    ['count_day', 20],
+    ['count_minute', 20],
+    ['sketch_day', 20],
+    ['sketch_minute', 20],
+  ])
+  const again = await migrate(conn, config)
+  assert.deepEqual(again.applied, [])
+  assert.equal((await totals())[0]?.[1], 20)
 })

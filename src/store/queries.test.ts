@@ -3,6 +3,7 @@ import assert from 'node:assert/strict'
 import { isoFromUs } from '../events/time.ts'
 import { openStore, type Store } from './index.ts'
 import type { EventCursor, StoredEvent } from './index.ts'
+import { chTime } from './queries.ts'
 import {
   httpEvent,
   nowUs,
@@ -224,4 +225,201 @@ test('fingerprintUserAgents of an http family reads the requests', async () => {
       ['wget/1', 1, 1],
     ],
   )
+})
+
+/** Distinct counts are uniqCombined(12) estimates: exact while small, then within a few %. */
+function near(actual: number, exact: number, what: string): void {
+  assert.ok(Math.abs(actual - exact) <= Math.max(1, exact * 0.03), `${what}: ${actual} vs ${exact}`)
+}
+
+const BUCKETS = {
+  minute: {
+    t: "toDateTime(toStartOfMinute(ts), 'UTC')",
+    where:
+      "toStartOfMinute(ts) >= toStartOfMinute({from:DateTime64(6, 'UTC')}) " +
+      "AND toStartOfMinute(ts) < {to:DateTime64(6, 'UTC')}",
+  },
+  day: {
+    t: 'toDate(ts)',
+    where:
+      "toDate(ts) >= toDate({from:DateTime64(6, 'UTC')}) " +
+      "AND toDate(ts) < toDate({to:DateTime64(6, 'UTC')}) + 1",
+  },
+} as const
+
+interface RawStats {
+  fingerprint: string
+  events: number
+  src_ips: number
+  hosts: number
+  user_agents: number
+  first_seen: string
+  last_seen: string
+}
+
+/** The top fingerprints of a family straight from the raw events, over whole buckets. */
+async function rawTop(
+  family: 'ja4' | 'ja4h',
+  grain: 'minute' | 'day',
+  limit: number,
+): Promise<RawStats[]> {
+  const logs = 'logs_q'
+  const w = { from: chTime(WINDOW().from), to: chTime(WINDOW().to) }
+  const where = `${family} IS NOT NULL AND ${BUCKETS[grain].where}`
+  if (family === 'ja4h')
+    return store.connection.query<RawStats>(
+      `SELECT assumeNotNull(ja4h) AS fingerprint, count() AS events, uniqExact(src_ip) AS src_ips, ` +
+        `uniqExactIf(host, host IS NOT NULL) AS hosts, ` +
+        `uniqExactIf(user_agent, user_agent IS NOT NULL) AS user_agents, ` +
+        `min(ts) AS first_seen, max(ts) AS last_seen FROM ${logs}.http_events WHERE ${where} ` +
+        `GROUP BY fingerprint ORDER BY events DESC, fingerprint LIMIT ${limit}`,
+      w,
+    )
+  // Handshakes count events, addresses and SNI; sessions add user agents and first / last seen.
+  const tls = await store.connection.query<RawStats>(
+    `SELECT assumeNotNull(ja4) AS fingerprint, count() AS events, uniqExact(src_ip) AS src_ips, ` +
+      `uniqExactIf(sni, sni IS NOT NULL) AS hosts, min(ts) AS first_seen, max(ts) AS last_seen ` +
+      `FROM ${logs}.tls_events WHERE ${where} ` +
+      `GROUP BY fingerprint ORDER BY events DESC, fingerprint LIMIT ${limit}`,
+    w,
+  )
+  const sessions = await store.connection.query<RawStats>(
+    `SELECT assumeNotNull(ja4) AS fingerprint, uniqExactIf(user_agent, user_agent IS NOT NULL) ` +
+      `AS user_agents, min(ts) AS first_seen, max(ts) AS last_seen ` +
+      `FROM ${logs}.session_events WHERE ${where} GROUP BY fingerprint`,
+    w,
+  )
+  return tls.map((t) => {
+    const s = sessions.find((x) => x.fingerprint === t.fingerprint)
+    if (s === undefined) return { ...t, user_agents: 0 }
+    return {
+      ...t,
+      user_agents: s.user_agents,
+      first_seen: s.first_seen < t.first_seen ? s.first_seen : t.first_seen,
+      last_seen: s.last_seen > t.last_seen ? s.last_seen : t.last_seen,
+    }
+  })
+}
+
+test('topFingerprints and fingerprintTimeline agree with the raw events, per minute and per day', async () => {
+  const base = nowUs(900)
+  const tag = Date.now().toString(36)
+  const ja4 = (k: number) => `t13d7777h2_${tag}${k}_topn00000000`
+  // One busy fingerprint with thousands of addresses (its sketches leave the exact mode) over
+  // several minutes, and a few smaller ones with some sessions.
+  const events: Parameters<Store['writer']['write']>[0][] = [
+    ...Array.from({ length: 3000 }, (_, i) =>
+      tlsEvent(i, {
+        ja4: ja4(0),
+        ts: isoFromUs(base + i * 150_000),
+        src_ip: `10.${(i >> 8) & 255}.${i & 255}.7`,
+        sni: `h${i % 700}.example`,
+      }),
+    ),
+    ...Array.from({ length: 60 }, (_, i) =>
+      tlsEvent(i, {
+        ja4: ja4(1 + (i % 4)),
+        ts: isoFromUs(base + i * 9_000_000),
+        src_ip: `10.77.0.${i % 9}`,
+        sni: i % 3 === 0 ? null : `s${i % 5}.example`,
+      }),
+    ),
+    ...Array.from({ length: 12 }, (_, i) =>
+      sessionEvent(i, {
+        ja4: ja4(i % 3),
+        ts: isoFromUs(base - 1000 + i),
+        user_agent: i % 4 === 0 ? null : `agent-${i % 5}`,
+      }),
+    ),
+    ...Array.from({ length: 400 }, (_, i) =>
+      httpEvent(i, {
+        ja4h: `ge11cn_${tag}_${i % 7 === 0 ? 'b' : 'a'}${i % 3}`,
+        ts: isoFromUs(base + i * 1_100_000),
+        src_ip: `10.88.${i % 50}.1`,
+        host: i % 10 === 0 ? null : `shop${i % 6}.example`,
+        user_agent: `ua-${i % 11}`,
+      }),
+    ),
+  ]
+  await writeAll(events)
+  for (const grain of ['minute', 'day'] as const)
+    for (const family of ['ja4', 'ja4h'] as const) {
+      const what = `${family} per ${grain}`
+      const got = await store.queries.topFingerprints({ family, grain, ...WINDOW(), limit: 8 })
+      const want = await rawTop(family, grain, 8)
+      assert.deepEqual(
+        got.map((r) => [r.fingerprint, r.events, r.first_seen, r.last_seen]),
+        want.map((r) => [r.fingerprint, r.events, r.first_seen, r.last_seen]),
+        what,
+      )
+      for (const [i, r] of got.entries()) {
+        const x = want[i]!
+        near(r.src_ips, x.src_ips, `${what} ${r.fingerprint} src_ips`)
+        near(r.hosts, x.hosts, `${what} ${r.fingerprint} hosts`)
+        near(r.user_agents, x.user_agents, `${what} ${r.fingerprint} user_agents`)
+      }
+      assert.ok(
+        got.some((r) => r.fingerprint.includes(tag)),
+        what,
+      )
+    }
+
+  for (const grain of ['minute', 'day'] as const) {
+    const timeline = await store.queries.fingerprintTimeline({
+      family: 'ja4',
+      fingerprint: ja4(0),
+      grain,
+      ...WINDOW(),
+    })
+    const raw = await store.connection.query<{ t: string; events: number; src_ips: number }>(
+      `SELECT ${BUCKETS[grain].t} AS t, count() AS events, uniqExact(src_ip) AS src_ips ` +
+        `FROM logs_q.tls_events WHERE ja4 = {fp:String} AND ${BUCKETS[grain].where} ` +
+        `GROUP BY t ORDER BY t`,
+      { fp: ja4(0), from: chTime(WINDOW().from), to: chTime(WINDOW().to) },
+    )
+    assert.ok(raw.length >= (grain === 'minute' ? 7 : 1))
+    assert.deepEqual(
+      timeline.map((p) => [p.t, p.events]),
+      raw.map((p) => [p.t, p.events]),
+      grain,
+    )
+    for (const [i, p] of timeline.entries()) near(p.src_ips, raw[i]!.src_ips, `${grain} ${p.t}`)
+  }
+})
+
+test('the events of one ja4 page newest first, by cursor and by offset, each exactly once', async () => {
+  const ja4 = `t13d6666h2_${Date.now().toString(36)}_pages0000000`
+  const base = nowUs(300)
+  // 4 timestamps × 3 events, plus newer events of another fingerprint that must not show up.
+  await writeAll([
+    ...Array.from({ length: 12 }, (_, i) =>
+      tlsEvent(i, { ja4, ts: isoFromUs(base + Math.floor(i / 3) * 1000), src_port: 20_000 + i }),
+    ),
+    ...Array.from({ length: 5 }, (_, i) => tlsEvent(i, { ts: isoFromUs(base + 10_000 + i) })),
+  ])
+  const q = { type: 'tls', ...WINDOW(), filter: { fingerprint: { family: 'ja4', value: ja4 } } }
+  const all = await store.queries.listEvents({ ...q, limit: 100 })
+  const port = (e: StoredEvent) => (e as { src_port: number }).src_port
+  assert.equal(all.events.length, 12)
+  assert.deepEqual(
+    all.events.map((e) => e.ts),
+    [...all.events.map((e) => e.ts)].sort().reverse(),
+  )
+  const byCursor: number[] = []
+  let cursor: EventCursor | undefined
+  for (;;) {
+    const page = await store.queries.listEvents({
+      ...q,
+      limit: 5,
+      ...(cursor === undefined ? {} : { cursor }),
+    })
+    byCursor.push(...page.events.map(port))
+    if (page.next_cursor === null) break
+    cursor = page.next_cursor
+  }
+  const byOffset: number[] = []
+  for (const offset of [0, 5, 10])
+    byOffset.push(...(await store.queries.listEvents({ ...q, limit: 5, offset })).events.map(port))
+  assert.deepEqual(byCursor, all.events.map(port))
+  assert.deepEqual(byOffset, all.events.map(port))
 })

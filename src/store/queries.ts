@@ -341,9 +341,22 @@ export class StoreQueries {
       params['fingerprint'] = f.fingerprint.value
     }
     const columns = spec.fields.filter((c) => c !== 'type').join(', ')
+    const table = `${this.#logs}.${spec.table}`
+    const filter = where.join(' AND ')
+    // One fingerprint of the table's leading key: the rows of the page are at the end of its key
+    // range in each part, but ordering on the tie-break columns too means reading all its rows.
+    // Ranking `ts` alone is cheap; the oldest `ts` the page can reach then bounds the range read
+    // for the full rows (a granule or so per part).
+    let bound = ''
+    if (f.fingerprint?.family === LEADING_KEY[q.type]) {
+      bound =
+        ` AND ts >= (SELECT min(ts) FROM (SELECT ts FROM ${table} WHERE ${filter} ` +
+        `ORDER BY ts DESC LIMIT {reach:UInt32}))`
+      params['reach'] = skip + limit + 1
+    }
     const sql =
-      `SELECT {type:String} AS type, ${columns} FROM ${this.#logs}.${spec.table} ` +
-      `WHERE ${where.join(' AND ')} ORDER BY ts DESC, ${TIE_BREAK[q.type]} ` +
+      `SELECT {type:String} AS type, ${columns} FROM ${table} ` +
+      `WHERE ${filter}${bound} ORDER BY ts DESC, ${TIE_BREAK[q.type]} ` +
       `LIMIT {limit:UInt32} OFFSET {offset:UInt32}`
     params['type'] = q.type
     const rows = await this.#query<StoredEvent>(sql, params)
@@ -427,6 +440,13 @@ const TIE_BREAK: Readonly<Record<StoreEventType, string>> = {
   tls: 'sensor, src_ip, src_port, dst_ip, dst_port, hello_index',
   http: 'sensor, src_ip, src_port, host, method, path',
   session: 'sensor, src_ip, src_port, hello_index, method, path',
+}
+
+/** The first column of each raw table's ORDER BY (migrations/0002). */
+const LEADING_KEY: Readonly<Record<StoreEventType, string>> = {
+  tls: 'ja4',
+  http: 'ja4h',
+  session: 'ja4',
 }
 
 /** The cursor after `events` (a full page), continuing from `prev` when the page began there. */
