@@ -190,16 +190,6 @@ interface Flow {
 
 const EMPTY_ANOMALIES: readonly string[] = []
 
-/** A TCP connection whose handshakes are over: what its remaining packets can still change. */
-interface Finished {
-  key: string
-  /** FINs seen: bit 0 from the low endpoint, bit 1 from the high one. */
-  fins: number
-  /** IPv4 endpoints (low, high) for the peeked path; undefined for IPv6. */
-  ipv4: [number, number] | undefined
-  port: [number, number]
-}
-
 function ipv4Of(ip: Uint8Array): number {
   return (((ip[0] ?? 0) << 24) | ((ip[1] ?? 0) << 16) | ((ip[2] ?? 0) << 8) | (ip[3] ?? 0)) >>> 0
 }
@@ -230,28 +220,13 @@ export class HandshakeEngine {
   private readonly fam: FamilySwitches
   private readonly chunks: Uint8Array[] = []
   /** TCP connections whose handshakes are over, until their teardown or a short timeout. */
-  private readonly finished: FlowTable<Finished>
+  private readonly finished: FlowTable<{ fins: number }>
   /**
    * Flows between their SYN-ACK and the client's next packet (JA4L-C), by `ackKey`: the only
    * ones a payload-less ACK, skipped before decoding, can matter to.
    */
   private readonly awaitingAck = new Map<number, Flow>()
-  private readonly peek: Ipv4Peek = {
-    src: 0,
-    dst: 0,
-    srcPort: 0,
-    dstPort: 0,
-    flags: 0,
-    payload: 0,
-  }
-  /**
-   * The IPv4 entries of `finished` by `ackKey`: their later segments (encrypted data, FINs) are
-   * matched from the peek, without decoding them or building their key. A slot holds one
-   * connection; one that lost its slot to a colliding one takes the decoding path.
-   */
-  private readonly finishedByTuple = new Map<number, Finished>()
-  /** The same for the IPv4 TCP flows being followed: their segments skip building the key. */
-  private readonly flowsByTuple = new Map<number, Flow>()
+  private readonly peek: Ipv4Peek = { src: 0, dst: 0, srcPort: 0, dstPort: 0 }
   /** Connections closed by both FINs, kept a while (TIME-WAIT) to absorb late retransmissions. */
   private readonly closed = new RecentKeys(MAX_CLOSED_FLOWS_REMEMBERED, CLOSED_FLOW_TIMEOUT_US)
   private readonly shardIndex: number
@@ -273,21 +248,12 @@ export class HandshakeEngine {
       idleTimeoutUs: opts.idleTimeoutUs,
       onExpire: (flow, reason) => {
         if (reason === 'evicted') this.stats.flowsEvicted++
-        if (flow.ipv4 !== undefined && flow.transport === 'tcp') {
-          const k = flowAckKey(flow.ipv4, flow.port)
-          if (this.flowsByTuple.get(k) === flow) this.flowsByTuple.delete(k)
-        }
         this.flushFlow(flow)
       },
     })
-    this.finished = new FlowTable<Finished>({
+    this.finished = new FlowTable<{ fins: number }>({
       maxFlows: opts.maxFlows,
       idleTimeoutUs: FINISHED_FLOW_TIMEOUT_US,
-      onExpire: (t) => {
-        if (t.ipv4 === undefined) return
-        const k = ackKey(t.ipv4[0], t.port[0], t.ipv4[1], t.port[1])
-        if (this.finishedByTuple.get(k) === t) this.finishedByTuple.delete(k)
-      },
     })
   }
 
@@ -301,17 +267,13 @@ export class HandshakeEngine {
       const h = this.decoder.quickFlowHash(rec)
       if (h >= 0 && h % this.shardCount !== this.shardIndex) return
     }
-    const k = this.peek
-    if (this.decoder.peekTcp4(rec, k)) {
-      if (k.flags === TcpFlag.ACK && k.payload === 0) {
-        // Nothing to parse in it, and only its timing may matter (see `awaitingAck`).
-        this.stats.decoded++
-        this.flows.tick(rec.tsUs)
-        this.finished.tick(rec.tsUs)
-        if (this.awaitingAck.size > 0) this.pureAck(rec.tsUs)
-        return
-      }
-      if (this.finishedByTuple.size > 0 && this.finishedSegment(rec.tsUs)) return
+    if (this.decoder.peekPureAck(rec, this.peek)) {
+      // Nothing to parse in it, and only its timing may matter (see `awaitingAck`).
+      this.stats.decoded++
+      this.flows.tick(rec.tsUs)
+      this.finished.tick(rec.tsUs)
+      if (this.awaitingAck.size > 0) this.pureAck(rec.tsUs)
+      return
     }
     const out = this.decoder.decode(rec)
     if (counts) for (const a of out.anomalies) this.count(a)
@@ -333,69 +295,6 @@ export class HandshakeEngine {
     this.finished.tick(rec.tsUs)
     if (p.protocol === 6 && p.tcp !== undefined) this.tcp(p, rec.tsUs)
     else if (p.protocol === 17) this.udp(p, rec.tsUs)
-  }
-
-  /**
-   * A peeked segment of a finished IPv4 connection, handled as `tcp` would (its FINs and RST
-   * end the tombstone); false when it is not one, or a SYN, which the decoding path judges.
-   */
-  private finishedSegment(tsUs: number): boolean {
-    const k = this.peek
-    if ((k.flags & TcpFlag.SYN) !== 0) return false
-    const slot = ackKey(k.src, k.srcPort, k.dst, k.dstPort)
-    let t = this.finishedByTuple.get(slot)
-    if (t?.ipv4 === undefined) return false
-    let d: 0 | 1
-    if (t.ipv4[0] === k.src && t.port[0] === k.srcPort) d = 0
-    else if (t.ipv4[1] === k.src && t.port[1] === k.srcPort) d = 1
-    else return false
-    const o = d === 0 ? 1 : 0
-    if (t.ipv4[o] !== k.dst || t.port[o] !== k.dstPort) return false
-    // As on the decoding path: time moves first (it may expire this very tombstone).
-    this.stats.decoded++
-    this.flows.tick(tsUs)
-    this.finished.tick(tsUs)
-    t = this.finished.get(t.key, tsUs)
-    if (t === undefined) {
-      // Expired just now: the decoding path takes it from here, as a packet of an unknown flow.
-      this.stats.decoded--
-      return false
-    }
-    if ((k.flags & TcpFlag.RST) !== 0) this.finished.close(t.key)
-    else if ((k.flags & TcpFlag.FIN) !== 0) this.finishedFin(t, d, tsUs)
-    return true
-  }
-
-  private finishedFin(t: Finished, d: 0 | 1, tsUs: number): void {
-    t.fins |= d === 0 ? 1 : 2
-    if (t.fins === 3) {
-      this.finished.close(t.key)
-      this.closed.add(t.key, tsUs)
-    }
-  }
-
-  /** Direction of the packet `indexedFlow` last matched (0: from the low endpoint). */
-  private indexedDir: 0 | 1 = 0
-
-  /** The followed IPv4 TCP flow of a decoded packet, by `flowsByTuple`, if indexed. */
-  private indexedFlow(p: DecodedPacket): Flow | undefined {
-    if (this.flowsByTuple.size === 0) return undefined
-    const src = ipv4Of(p.srcIp)
-    const dst = ipv4Of(p.dstIp)
-    const flow = this.flowsByTuple.get(ackKey(src, p.srcPort, dst, p.dstPort))
-    const ip = flow?.ipv4
-    if (flow === undefined || ip === undefined) return undefined
-    if (ip[0] === src && flow.port[0] === p.srcPort && ip[1] === dst && flow.port[1] === p.dstPort)
-      this.indexedDir = 0
-    else if (
-      ip[1] === src &&
-      flow.port[1] === p.srcPort &&
-      ip[0] === dst &&
-      flow.port[0] === p.dstPort
-    )
-      this.indexedDir = 1
-    else return undefined
-    return flow
   }
 
   /** A payload-less ACK read by the peek: the JA4L-C packet of a flow awaiting it? */
@@ -491,18 +390,8 @@ export class HandshakeEngine {
   private tcp(p: DecodedPacket, tsUs: number): void {
     const tcp = p.tcp
     if (tcp === undefined) return
-    // A followed IPv4 flow is found by its numbers; any other packet builds the key.
-    const known = p.srcIp.length === 4 ? this.indexedFlow(p) : undefined
-    let key: string
-    let d: 0 | 1
-    if (known !== undefined) {
-      key = known.key
-      d = this.indexedDir
-    } else {
-      const k = flowKey(6, p.srcIp, p.srcPort, p.dstIp, p.dstPort)
-      key = k.key
-      d = k.srcIsLow ? 0 : 1
-    }
+    const { key, srcIsLow } = flowKey(6, p.srcIp, p.srcPort, p.dstIp, p.dstPort)
+    const d: 0 | 1 = srcIsLow ? 0 : 1
     const syn = (tcp.flags & TcpFlag.SYN) !== 0
     const newConnection = syn && (tcp.flags & TcpFlag.ACK) === 0
     let flow = this.flows.get(key, tsUs)
@@ -513,7 +402,13 @@ export class HandshakeEngine {
         // tuple) matters.
         if (!newConnection) {
           if ((tcp.flags & TcpFlag.RST) !== 0) this.finished.close(key)
-          else if ((tcp.flags & TcpFlag.FIN) !== 0) this.finishedFin(t, d, tsUs)
+          else if ((tcp.flags & TcpFlag.FIN) !== 0) {
+            t.fins |= d === 0 ? 1 : 2
+            if (t.fins === 3) {
+              this.finished.close(key)
+              this.closed.add(key, tsUs)
+            }
+          }
           return
         }
         this.finished.close(key)
@@ -530,9 +425,8 @@ export class HandshakeEngine {
     if (flow === undefined) {
       // Pure ACKs, FINs and RSTs of flows we never saw start carry nothing to fingerprint.
       if (!syn && p.payload.length === 0) return
-      flow = this.newFlow(key, p, d === 0, 'tcp')
+      flow = this.newFlow(key, p, srcIsLow, 'tcp')
       this.flows.add(key, flow, tsUs)
-      if (flow.ipv4 !== undefined) this.flowsByTuple.set(flowAckKey(flow.ipv4, flow.port), flow)
     }
     const dir = flow.dirs[d]
     const fin = (tcp.flags & TcpFlag.FIN) !== 0
@@ -726,16 +620,8 @@ export class HandshakeEngine {
       // tombstone, so its later packets are not mistaken for a new one and its FINs close it.
       flow.done = true
       this.flows.close(flow.key)
-      const t: Finished = {
-        key: flow.key,
-        fins: (flow.dirs[0].fin ? 1 : 0) | (flow.dirs[1].fin ? 2 : 0),
-        ipv4: flow.ipv4,
-        port: flow.port,
-      }
-      this.finished.add(flow.key, t, tsUs)
-      if (t.ipv4 !== undefined) {
-        this.finishedByTuple.set(ackKey(t.ipv4[0], t.port[0], t.ipv4[1], t.port[1]), t)
-      }
+      const fins = (flow.dirs[0].fin ? 1 : 0) | (flow.dirs[1].fin ? 2 : 0)
+      this.finished.add(flow.key, { fins }, tsUs)
     }
   }
 

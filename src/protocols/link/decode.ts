@@ -87,10 +87,6 @@ export interface Ipv4Peek {
   dst: number
   srcPort: number
   dstPort: number
-  /** TCP flags as `TcpHeader.flags` (NS in bit 8). */
-  flags: number
-  /** TCP payload bytes. */
-  payload: number
 }
 
 /** The decoder's reused TCP header: the options view is made only when asked for. */
@@ -202,19 +198,19 @@ export class PacketDecoder {
   }
 
   /**
-   * Whether a record is a plain Ethernet / IPv4 TCP segment (as `quickFlowHash` accepts it);
-   * then `out` holds its endpoints, flags and payload length. For such a segment `decode` would
-   * report no anomaly, so a caller that needs no more than this may skip decoding it.
+   * Whether a record is a plain Ethernet / IPv4 TCP segment (as `quickFlowHash` accepts it)
+   * with only the ACK flag and no payload; then `out` holds its endpoints. Such segments make
+   * up a large share of every capture and carry nothing to parse.
    */
-  peekTcp4(rec: PacketRecord, out: Ipv4Peek): boolean {
+  peekPureAck(rec: PacketRecord, out: Ipv4Peek): boolean {
     const t = this.plainIpv4Transport(rec)
     if (t < 0) return false
     const b = this.rb
     const ip = this.roff + 14
-    if (b[ip + 9] !== IPPROTO_TCP) return false
-    const b12 = b[t + 12] ?? 0
-    out.flags = ((b12 & 1) << 8) | (b[t + 13] ?? 0)
-    out.payload = u16(b, ip + 2) - ((b[ip] ?? 0) & 15) * 4 - (b12 >> 4) * 4
+    if (b[ip + 9] !== IPPROTO_TCP || b[t + 13] !== 0x10 || ((b[t + 12] ?? 0) & 1) !== 0)
+      return false
+    const payload = u16(b, ip + 2) - ((b[ip] ?? 0) & 15) * 4 - ((b[t + 12] ?? 0) >> 4) * 4
+    if (payload !== 0) return false
     out.src = u32(b, ip + 12)
     out.dst = u32(b, ip + 16)
     out.srcPort = u16(b, t)
