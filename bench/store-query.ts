@@ -154,17 +154,20 @@ export async function storeQueryBench(events: number): Promise<boolean> {
       }
       return worst
     }
-    await measure('as inserted (rollup parts not merged yet):')
+    const inserted = await measure('as inserted (rollup parts not merged yet):')
     // Background merges fold the rollups' parts together over time; FINAL does it now: the
     // steady state of a running server.
     const tm = process.hrtime.bigint()
     for (const t of ['sketch_minute', 'sketch_day', 'count_minute', 'count_day'])
       await store.connection.command(`OPTIMIZE TABLE ${cfg.db_processing}.fingerprint_${t} FINAL`)
     const merged = (ms(tm) / 1000).toFixed(1)
-    const worst = await measure(`after the rollups' merges (OPTIMIZE … FINAL, ${merged} s):`)
+    const afterMerges = await measure(`after the rollups' merges (OPTIMIZE … FINAL, ${merged} s):`)
+    // Both states are what a dashboard meets: right after ingest, and once merges caught up.
+    const worst = Math.max(inserted, afterMerges)
     const ok = worst < P95_GOAL_MS
     console.log(
-      `  ${ok ? 'PASS' : 'FAIL'}  worst p95 ${worst.toFixed(1)} ms (goal < ${P95_GOAL_MS} ms)`,
+      `  ${ok ? 'PASS' : 'FAIL'}  worst p95 ${worst.toFixed(1)} ms (as inserted ${inserted.toFixed(1)}, ` +
+        `after merges ${afterMerges.toFixed(1)}; goal < ${P95_GOAL_MS} ms)`,
     )
     return ok
   } finally {
