@@ -41,7 +41,7 @@ export interface StoreTuning {
 const MIB = 1024 * 1024
 
 export const STORE_TUNING_DEFAULTS: Readonly<StoreTuning> = {
-  batch_max_events: 5_000,
+  batch_max_events: 20_000,
   flush_interval_ms: 1_000,
   max_pending_events: 100_000,
   spool_max_bytes: 1024 * MIB,

@@ -5,7 +5,9 @@
  * `CLICKHOUSE_URL` is set. Same SQL, same schema. `StoreConnection` is the narrow surface the
  * rest of the store uses, which also lets a test wrap the real store in a fault injector.
  */
-import { mkdirSync } from 'node:fs'
+import { randomUUID } from 'node:crypto'
+import { mkdirSync, rmSync } from 'node:fs'
+import { unlink, writeFile } from 'node:fs/promises'
 import { Readable } from 'node:stream'
 import { join } from 'node:path'
 import {
@@ -44,6 +46,8 @@ export interface StoreConnection {
 
 /** Subdirectory of `data_dir` holding the embedded store's files. */
 export const EMBEDDED_DIR = 'clickhouse'
+/** Subdirectory of `data_dir` where a batch waits, as a file, for the embedded engine to read it. */
+export const STAGING_DIR = 'staging'
 
 const QUERY_SETTINGS: ClickHouseSettings = {
   date_time_output_format: 'iso',
@@ -165,8 +169,13 @@ export async function openStoreConnection(config: StoreConfig): Promise<StoreCon
     return conn
   }
   const path = join(config.data_dir, EMBEDDED_DIR)
+  const staging = join(config.data_dir, STAGING_DIR)
   try {
     mkdirSync(path, { recursive: true })
+    // Files left by a run that stopped mid-insert belong to batches that were never acknowledged
+    // (they are in the spool or with their sender again).
+    rmSync(staging, { recursive: true, force: true })
+    mkdirSync(staging, { recursive: true })
     // Loaded on demand: the native engine is large and a server deployment never needs it.
     const { createChdbConnection } = await import('chdb/connection')
     const { drainPending } = await import('chdb')
@@ -174,10 +183,29 @@ export async function openStoreConnection(config: StoreConfig): Promise<StoreCon
     const connection: unknown = chdb
     if (!isClientConnection(connection)) throw new Error('chdb/connection has an unexpected shape')
     const client = createClient({ connection })
-    // The engine parses the bytes itself, on its own threads (measured: about twice as fast as
-    // the client's insert, and no event-loop stall beyond building the Buffer).
+    const structures = new Map<string, string>()
+    // The batch is read by the engine from a file, parsed as the table's columns without
+    // LowCardinality and cast to the table's types, one column at a time. Measured on the http
+    // table (100k rows): parsing text straight into its ten LowCardinality columns costs
+    // ~10.7 µs a row, parsing plain and casting ~3.1 µs; chDB's in-memory raw insert adds
+    // ~30 % over reading a file.
     const rawInsert: RawInsert = async (table, body, settings) => {
-      await chdb.chdb.rawInsert({ table, values: body, format: 'JSONEachRow', settings })
+      let structure = structures.get(table)
+      if (structure === undefined) {
+        structure = await plainStructure(client, table)
+        structures.set(table, structure)
+      }
+      const file = join(staging, `${randomUUID()}.ndjson`)
+      await writeFile(file, body)
+      try {
+        await client.command({
+          query: `INSERT INTO ${table} SELECT * FROM file({file:String}, 'JSONEachRow', {structure:String})`,
+          query_params: { file, structure },
+          clickhouse_settings: settings,
+        })
+      } finally {
+        await unlink(file).catch(() => undefined)
+      }
     }
     // After close, wait until the engine has really let go of the directory, so the same
     // process can open the store again (tests, `migrate` then `serve`).
@@ -192,6 +220,38 @@ export async function openStoreConnection(config: StoreConfig): Promise<StoreCon
 }
 
 type ClientConnectionImpl = NonNullable<ClickHouseClientConfigOptions['connection']>
+
+/** `type` without its LowCardinality wrappers: `Array(LowCardinality(String))` → `Array(String)`. */
+export function withoutLowCardinality(type: string): string {
+  const open = 'LowCardinality('
+  let out = type
+  for (let at = out.indexOf(open); at >= 0; at = out.indexOf(open, at)) {
+    let depth = 1
+    let i = at + open.length
+    for (; i < out.length && depth > 0; i++) {
+      if (out[i] === '(') depth++
+      else if (out[i] === ')') depth--
+    }
+    if (depth !== 0) break
+    out = out.slice(0, at) + out.slice(at + open.length, i - 1) + out.slice(i)
+  }
+  return out
+}
+
+/** The insertable columns of `database.table` as a structure string, without LowCardinality. */
+async function plainStructure(client: ClickHouseClient, table: string): Promise<string> {
+  const [database, name] = table.split('.')
+  const rs = await client.query({
+    query: `SELECT name, type FROM system.columns
+            WHERE database = {database:String} AND table = {name:String}
+              AND default_kind IN ('', 'DEFAULT') ORDER BY position`,
+    query_params: { database, name },
+    format: 'JSONEachRow',
+  })
+  const cols = await rs.json<{ name: string; type: string }>()
+  if (cols.length === 0) throw new AppError('E_STORAGE_UNAVAILABLE', `table ${table} has no columns`)
+  return cols.map((c) => `\`${c.name}\` ${withoutLowCardinality(c.type)}`).join(', ')
+}
 
 const CONNECTION_METHODS = ['query', 'exec', 'command', 'insert', 'ping', 'close'] as const
 

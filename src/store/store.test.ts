@@ -1,6 +1,9 @@
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
+import { readdirSync } from 'node:fs'
+import { join } from 'node:path'
 import { isoFromUs } from '../events/time.ts'
+import { STAGING_DIR } from './connection.ts'
 import { openStore, type Store } from './index.ts'
 import type { StoreEvent, StoredEvent } from './schema.ts'
 import {
@@ -14,10 +17,11 @@ import {
 
 // One chDB data directory per process (an engine limit): every test here shares this store.
 let store: Store
+const dataDir = tempDir('store')
 const WINDOW = () => ({ from: isoFromUs(nowUs(3600)), to: isoFromUs(nowUs(-60)) })
 
 before(async () => {
-  store = await openStore(testConfig(tempDir('store'), 'rt'))
+  store = await openStore(testConfig(dataDir, 'rt'))
 })
 after(async () => {
   await store.close()
@@ -199,4 +203,10 @@ test('invalid events are refused at write(), before they can spoil a batch', asy
   await assert.rejects(store.writer.write({ ...httpEvent(1), type: 'nope' } as never), {
     code: 'E_INVALID_ARGUMENT',
   })
+})
+
+test('batches staged for the embedded engine are removed once inserted', async () => {
+  await writeAll([httpEvent(90), tlsEvent(91), sessionEvent(92)])
+  await store.writer.flush()
+  assert.deepEqual(readdirSync(join(dataDir, STAGING_DIR)), [])
 })
