@@ -97,14 +97,18 @@ export async function startServe(o: ServeOptions): Promise<Server> {
     const mysql = mysqlConfig === null ? undefined : await openMysqlSink(mysqlConfig)
     if (mysql !== undefined) closers.push(() => mysql.close())
     // Stored first (the caller's acknowledgement waits for it), then offered for joining.
-    const sink = (e: HttpEvent | TlsEvent): Promise<void> => {
-      const stored = writer.write(e)
-      if (e.type === 'tls') correlator.addTls(e)
-      else {
-        correlator.addHttp(e)
-        if (mysql !== undefined) return Promise.all([stored, mysql.write(e)]).then(() => undefined)
+    const sink = (events: readonly (HttpEvent | TlsEvent)[]): Promise<void> => {
+      const stored = writer.writeMany(events)
+      const aggregated: Promise<void>[] = []
+      for (const e of events) {
+        if (e.type === 'tls') correlator.addTls(e)
+        else {
+          correlator.addHttp(e)
+          if (mysql !== undefined) aggregated.push(mysql.write(e))
+        }
       }
-      return stored
+      if (aggregated.length === 0) return stored
+      return Promise.all([stored, ...aggregated]).then(() => undefined)
     }
     const sources = await startSources(sourcesConfigFromEnv(env), sink, log)
     closers.push(() => sources.close())
@@ -122,7 +126,7 @@ export async function startServe(o: ServeOptions): Promise<Server> {
           // `tcp` events (connections without TLS) have no table; they stay in the capture's
           // counters.
           if (e.type === 'tcp') return
-          sink(e).catch((err: unknown) => log.warn({ err }, 'captured event not stored'))
+          sink([e]).catch((err: unknown) => log.warn({ err }, 'captured event not stored'))
         },
       })
       closers.push(() => capture.stop())

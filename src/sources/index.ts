@@ -186,7 +186,7 @@ export interface RunningSources {
  * Starts every configured listener. A listener that cannot start closes the ones already
  * started and fails with E_CONFIG_INVALID naming its key.
  * @example
- * const sources = await startSources(sourcesConfigFromEnv(process.env), (e) => writer.write(e), log)
+ * const sources = await startSources(sourcesConfigFromEnv(process.env), (events) => writer.writeMany(events), log)
  */
 export async function startSources(
   config: SourcesConfig,

@@ -6,7 +6,7 @@ import { gzipSync } from 'node:zlib'
 import { AppError } from '../errors.ts'
 import { sourcesConfigFromEnv, startSources, type RunningSources } from './index.ts'
 import { tokenMatches } from './ingest.ts'
-import type { CollectedEvent } from './stats.ts'
+import type { CollectedEvent, EventSink } from './stats.ts'
 import { collectingSink, recordingLogger, type LogLine } from './test-helpers.ts'
 
 const TOKEN = 's3cret-token-0123456789'
@@ -23,7 +23,7 @@ interface Harness {
 
 async function start(
   env: Record<string, string> = { TLSIGHT_INGEST_TOKEN: TOKEN },
-  sink?: (e: CollectedEvent) => Promise<void> | void,
+  sink?: EventSink,
 ): Promise<Harness> {
   const c = collectingSink()
   const log = recordingLogger()
@@ -200,21 +200,26 @@ test('ingest: 413 by Content-Length, and for a gzip bomb, answered before the bo
 })
 
 test('ingest: a failing sink answers 503 so the sender retries', async () => {
-  let n = 0
+  let failing = true
   const sink = async () => {
-    if (n++ % 2 === 1) throw new AppError('E_STORE_BACKPRESSURE', 'busy')
+    if (failing) throw new AppError('E_STORE_BACKPRESSURE', 'busy')
   }
   const h = await start({ TLSIGHT_INGEST_TOKEN: TOKEN }, sink)
   try {
-    const r = await post(h.port, [REC(1), REC(2), REC(3), REC(4)].join('\n'), auth)
+    const body = [REC(1), REC(2), REC(3), REC(4)].join('\n')
+    const r = await post(h.port, body, auth)
     assert.equal(r.status, 503)
     assert.equal(r.headers['retry-after'], '5')
     assert.deepEqual(r.body, {
       error: 'sink_error',
       received: 4,
-      accepted: 2,
-      dropped: { sink_error: 2 },
+      accepted: 0,
+      dropped: { sink_error: 4 },
     })
+    failing = false
+    const again = await post(h.port, body, auth)
+    assert.equal(again.status, 200)
+    assert.equal((again.body as { accepted: number }).accepted, 4)
   } finally {
     await stop(h)
   }

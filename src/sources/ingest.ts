@@ -13,7 +13,7 @@ import { createGunzip } from 'node:zlib'
 import { SyslogTcpFramer } from '../protocols/syslog/index.ts'
 import { decodeMessage } from './decode.ts'
 import type { DropReason } from './mapping.ts'
-import type { SinkGate } from './stats.ts'
+import type { CollectedEvent, SinkGate } from './stats.ts'
 
 /** Default limit of a body, after decompression (and before it, for gzip). */
 export const MAX_INGEST_BODY_BYTES = 64 * 1024 * 1024
@@ -172,15 +172,17 @@ export async function ingestBody(
     dropped[reason] = (dropped[reason] ?? 0) + n
     received += n
   }
-  const settle = (ok: boolean) => {
-    if (ok) accepted++
-    else failed++
+  const settle = (ok: boolean, n: number) => {
+    if (ok) accepted += n
+    else failed += n
     if (--inFlight === 0) settledAll?.()
   }
   const framer = new SyslogTcpFramer({ octetCounting: false, maxFrameBytes: o.maxRecordBytes })
   let oversized = 0
   const handle = (frames: Uint8Array[]) => {
     const now = new Date()
+    // One batch per chunk of the body: accepted or refused together.
+    const events: CollectedEvent[] = []
     for (const f of frames) {
       const out = decodeMessage(f, {
         source: 'ingest',
@@ -190,17 +192,17 @@ export async function ingestBody(
       })
       gate.account('ingest', out, 'ingest')
       for (const d of out.drops) drop(d.reason)
-      for (const e of out.events) {
-        received++
-        const r = gate.submit('ingest', e)
-        if (typeof r === 'boolean') {
-          if (r) accepted++
-          else failed++
-        } else {
-          inFlight++
-          void r.then(settle)
-        }
-      }
+      for (const e of out.events) events.push(e)
+    }
+    received += events.length
+    const n = events.length
+    const r = gate.submit('ingest', events)
+    if (typeof r === 'boolean') {
+      if (r) accepted += n
+      else failed += n
+    } else {
+      inFlight++
+      void r.then((ok) => settle(ok, n))
     }
     const skipped = framer.stats.oversizedFrames - oversized
     if (skipped > 0) {

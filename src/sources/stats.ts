@@ -6,6 +6,8 @@
  *   garbage costs a counter increment, not a log line;
  * - `SinkGate`: hands events to the sink with at most `max_pending_events` in flight; stream
  *   sources pause while it is saturated, datagrams (which cannot wait) are dropped `queue_full`.
+ *   Events go to the sink in batches (a message's events; the datagrams of one event-loop turn),
+ *   so the per-event cost of a promise and its bookkeeping is paid once per batch.
  */
 import { errorCode } from '../errors.ts'
 import type { HttpEvent } from '../events/http.ts'
@@ -17,7 +19,8 @@ export type SourceName = 'udp' | 'tcp' | 'unix' | 'ingest'
 export const SOURCE_NAMES: readonly SourceName[] = ['udp', 'tcp', 'unix', 'ingest']
 
 export type CollectedEvent = HttpEvent | TlsEvent
-export type EventSink = (e: CollectedEvent) => Promise<void> | void
+/** Takes a batch of events; they are accepted, or refused, together. */
+export type EventSink = (events: readonly CollectedEvent[]) => Promise<void> | void
 
 /** pino-compatible: structured fields first, then a sentence-case message. */
 export interface SourceLogger {
@@ -139,11 +142,14 @@ export class DropSampler {
 
 /**
  * The way out of every source: counts, samples drops, and bounds the events in flight.
- * NOTE: a synchronous sink never counts as pending, so it never pauses a stream.
+ * NOTE: a synchronous sink settles at once, so it never keeps a stream paused.
  */
 export class SinkGate {
   private readonly waiters = new Set<() => void>()
   private readonly idleWaiters = new Set<() => void>()
+  /** Datagram events held until the end of this event-loop turn, per source (counted pending). */
+  private readonly held = new Map<SourceName, CollectedEvent[]>()
+  private flushScheduled = false
 
   constructor(
     private readonly sink: EventSink,
@@ -178,50 +184,88 @@ export class SinkGate {
 
   /**
    * Counts a decoded message and hands its events on. `canWait` false (datagrams): events beyond
-   * `maxPending` in flight are dropped `queue_full` instead of queued.
+   * `maxPending` in flight are dropped `queue_full` instead of queued, and the rest join the
+   * batch sent at the end of this event-loop turn.
    */
   deliver(src: SourceName, out: DecodeOutcome, peer: string, canWait: boolean): void {
     this.account(src, out, peer)
+    if (out.events.length === 0) return
+    if (canWait) {
+      void this.submit(src, out.events)
+      return
+    }
     for (const e of out.events) {
-      if (!canWait && this.saturated) {
+      if (this.saturated) {
         this.stats.dropped(src, 'queue_full')
         this.sampler.logSample('queue_full', { source: src, peer, pending: this.stats.pending })
         continue
       }
-      void this.submit(src, e)
+      this.hold(src, e)
     }
   }
 
-  /** Hands one event to the sink; resolves to true once it is accepted. */
-  submit(src: SourceName, e: CollectedEvent): Promise<boolean> | boolean {
+  /** Hands a batch of events to the sink; resolves to true once they are accepted. */
+  submit(src: SourceName, events: readonly CollectedEvent[]): Promise<boolean> | boolean {
+    if (events.length === 0) return true
+    this.stats.pending += events.length
+    return this.send(src, events)
+  }
+
+  private hold(src: SourceName, e: CollectedEvent): void {
+    let h = this.held.get(src)
+    if (h === undefined) {
+      h = []
+      this.held.set(src, h)
+    }
+    h.push(e)
+    this.stats.pending++
+    if (!this.flushScheduled) {
+      this.flushScheduled = true
+      // After the poll phase: every datagram read in this turn is in the batch.
+      setImmediate(() => this.flushHeld())
+    }
+  }
+
+  private flushHeld(): void {
+    this.flushScheduled = false
+    for (const [src, events] of this.held) {
+      this.held.delete(src)
+      void this.send(src, events)
+    }
+  }
+
+  /** `events` are counted pending already. */
+  private send(src: SourceName, events: readonly CollectedEvent[]): Promise<boolean> | boolean {
+    const n = events.length
     let r: Promise<void> | void
     try {
-      r = this.sink(e)
+      r = this.sink(events)
     } catch (err) {
-      this.failed(src, err)
+      this.failed(src, err, n)
+      this.settled(n)
       return false
     }
     if (r === undefined) {
-      this.stats.by[src].accepted++
+      this.stats.by[src].accepted += n
+      this.settled(n)
       return true
     }
-    this.stats.pending++
     return r.then(
       () => {
-        this.stats.by[src].accepted++
-        this.settled()
+        this.stats.by[src].accepted += n
+        this.settled(n)
         return true
       },
       (err: unknown) => {
-        this.failed(src, err)
-        this.settled()
+        this.failed(src, err, n)
+        this.settled(n)
         return false
       },
     )
   }
 
-  private failed(src: SourceName, err: unknown): void {
-    this.stats.dropped(src, 'sink_error')
+  private failed(src: SourceName, err: unknown, n: number): void {
+    this.stats.dropped(src, 'sink_error', n)
     this.sampler.logSample('sink_error', {
       source: src,
       code: errorCode(err) ?? 'unknown',
@@ -229,8 +273,8 @@ export class SinkGate {
     })
   }
 
-  private settled(): void {
-    this.stats.pending--
+  private settled(n: number): void {
+    this.stats.pending -= n
     if (!this.saturated && this.waiters.size > 0) {
       const ws = [...this.waiters]
       this.waiters.clear()

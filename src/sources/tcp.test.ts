@@ -7,7 +7,7 @@ import { requireTool } from '../../test/helpers/tools.ts'
 import { octetCountFrame } from '../protocols/syslog/index.ts'
 import type { HttpEvent } from '../events/http.ts'
 import { sourcesConfigFromEnv, startSources } from './index.ts'
-import type { CollectedEvent } from './stats.ts'
+import type { CollectedEvent, EventSink } from './stats.ts'
 import { collectingSink, recordingLogger, waitFor } from './test-helpers.ts'
 
 const run = promisify(execFile)
@@ -15,10 +15,7 @@ const run = promisify(execFile)
 const REC = (path: string, ua = 'ua/1') =>
   `{"remote_addr":"192.0.2.7","request_method":"GET","request_uri":"${path}","http_user_agent":"${ua}"}`
 
-async function start(
-  env: Record<string, string> = {},
-  sink: (e: CollectedEvent) => Promise<void> | void = collectingSink().sink,
-) {
+async function start(env: Record<string, string> = {}, sink: EventSink = collectingSink().sink) {
   const config = sourcesConfigFromEnv({
     TLSIGHT_UDP_PORT: 'off',
     TLSIGHT_TCP_PORT: '0',
@@ -126,10 +123,10 @@ test('tcp: oversized frames are skipped, a frame cut by the close is counted', a
 test('tcp: a busy sink pauses reading, then every event arrives', async () => {
   const pending: (() => void)[] = []
   let accepted = 0
-  const sink = () =>
+  const sink = (batch: readonly CollectedEvent[]) =>
     new Promise<void>((resolve) =>
       pending.push(() => {
-        accepted++
+        accepted += batch.length
         resolve()
       }),
     )

@@ -18,9 +18,12 @@ export function recordingLogger(): SourceLogger & { lines: LogLine[] } {
 }
 
 /** A sink that keeps every event (synchronously accepted). */
-export function collectingSink(): { events: CollectedEvent[]; sink: (e: CollectedEvent) => void } {
+export function collectingSink(): {
+  events: CollectedEvent[]
+  sink: (batch: readonly CollectedEvent[]) => void
+} {
   const events: CollectedEvent[] = []
-  return { events, sink: (e) => void events.push(e) }
+  return { events, sink: (batch) => void events.push(...batch) }
 }
 
 /** Polls `cond` until it holds; fails after `timeoutMs` with `what`. */

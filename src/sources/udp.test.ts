@@ -6,7 +6,7 @@ import { promisify } from 'node:util'
 import { requireTool } from '../../test/helpers/tools.ts'
 import type { HttpEvent } from '../events/http.ts'
 import { sourcesConfigFromEnv, startSources, type RunningSources } from './index.ts'
-import type { CollectedEvent } from './stats.ts'
+import type { CollectedEvent, EventSink } from './stats.ts'
 import { collectingSink, recordingLogger, waitFor } from './test-helpers.ts'
 
 const run = promisify(execFile)
@@ -14,10 +14,7 @@ const run = promisify(execFile)
 const REC = (path: string) =>
   `{"remote_addr":"192.0.2.7","remote_port":"40000","request_method":"GET","request_uri":"${path}","status":"200","http_user_agent":"ua/1"}`
 
-async function start(
-  env: Record<string, string> = {},
-  sink: (e: CollectedEvent) => Promise<void> | void = collectingSink().sink,
-) {
+async function start(env: Record<string, string> = {}, sink: EventSink = collectingSink().sink) {
   const log = recordingLogger()
   const config = sourcesConfigFromEnv({
     TLSIGHT_UDP_PORT: '0',
@@ -134,12 +131,18 @@ test('udp: oversized and garbage datagrams are counted by reason; the listener c
 
 test('udp: a saturated sink drops datagrams queue_full, memory stays bounded', async () => {
   const pending: (() => void)[] = []
-  const sink = () => new Promise<void>((resolve) => pending.push(resolve))
+  let inSink = 0
+  const sink = (batch: readonly CollectedEvent[]) =>
+    new Promise<void>((resolve) => {
+      inSink += batch.length
+      pending.push(resolve)
+    })
   const { sources, port } = await start({ TLSIGHT_SOURCES__MAX_PENDING_EVENTS: '2' }, sink)
   try {
     await send(port, REC('/1'), REC('/2'), REC('/3'), REC('/4'), REC('/5'))
     await waitFor(() => sources.stats.by.udp.received === 5, 'five datagrams')
-    assert.equal(pending.length, 2)
+    await waitFor(() => inSink === 2, 'the two events let in to reach the sink')
+    assert.equal(sources.stats.pending, 2)
     assert.equal(sources.stats.by.udp.dropped.queue_full, 3)
     for (const r of pending.splice(0)) r()
     // close() waits for the events in flight.

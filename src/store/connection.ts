@@ -249,7 +249,8 @@ async function plainStructure(client: ClickHouseClient, table: string): Promise<
     format: 'JSONEachRow',
   })
   const cols = await rs.json<{ name: string; type: string }>()
-  if (cols.length === 0) throw new AppError('E_STORAGE_UNAVAILABLE', `table ${table} has no columns`)
+  if (cols.length === 0)
+    throw new AppError('E_STORAGE_UNAVAILABLE', `table ${table} has no columns`)
   return cols.map((c) => `\`${c.name}\` ${withoutLowCardinality(c.type)}`).join(', ')
 }
 

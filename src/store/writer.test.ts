@@ -10,6 +10,7 @@ import { openEventWriter, SPOOL_DIR, STORE_CHANNEL, MAX_BATCH_ATTEMPTS } from '.
 import {
   FlakyConnection,
   httpEvent,
+  tlsEvent,
   tempDir,
   testConfig,
   waitFor,
@@ -239,4 +240,55 @@ test('more than max_pending_events unacknowledged: E_STORE_BACKPRESSURE', async 
   await w.close()
   await last
   assert.equal((await storedPaths('/bp/')).length, 4)
+})
+
+test('writeMany: one promise for events of several tables, settled when every batch is', async () => {
+  const flaky = new FlakyConnection(real)
+  const w = await openEventWriter(flaky, writerConfig({ TLSIGHT_STORE__BATCH_MAX_EVENTS: '1000' }))
+  const mixed = [
+    ...events('/many/', 0, 3),
+    tlsEvent(1, { sni: 'many.example' }),
+    ...events('/many/', 3, 2),
+  ]
+  let settled = false
+  const p = w.writeMany(mixed).then(() => (settled = true))
+  await new Promise((r) => setTimeout(r, 20))
+  assert.equal(settled, false, 'waits for the flush')
+  assert.equal(w.stats.pending, 6)
+  await w.flush()
+  await p
+  assert.deepEqual(flaky.inserted.map((b) => b.rows.length).sort(), [1, 5], 'one batch per table')
+  assert.equal(w.stats.acknowledged, 6)
+  assert.deepEqual(
+    await storedPaths('/many/'),
+    events('/many/', 0, 5).map((e) => e.path),
+  )
+
+  // One bad event refuses the call, and none of its events is taken.
+  const bad = { ...httpEvent(9, { path: '/many/bad' }), status: 70_000 }
+  await assert.rejects(
+    w.writeMany([httpEvent(8, { path: '/many/ok' }), bad]),
+    (e) => (e as { code?: string }).code === 'E_INVALID_ARGUMENT',
+  )
+  await w.flush()
+  assert.equal(w.stats.pending, 0)
+  assert.deepEqual(await storedPaths('/many/ok'), [])
+
+  // A call is refused when any batch holding its events fails: with the store down, the http
+  // batch does not fit the spool while the tls batch does.
+  flaky.down = true
+  const full = await openEventWriter(
+    flaky,
+    writerConfig({
+      TLSIGHT_STORE__SPOOL_MAX_BYTES: '4096',
+      TLSIGHT_STORE__BATCH_MAX_EVENTS: '1000',
+    }),
+  )
+  const big = httpEvent(10, { path: '/many/full', user_agent: 'u'.repeat(5_000) })
+  const refused = full.writeMany([big, tlsEvent(11)])
+  await full.flush()
+  await assert.rejects(refused, (e) => (e as { code?: string }).code === 'E_SPOOL_FULL')
+  assert.deepEqual([full.stats.failed, full.stats.spooled], [1, 1])
+  await full.close()
+  await w.close()
 })

@@ -62,9 +62,13 @@ export interface WriterStats {
   store_available: boolean
 }
 
+/** One `write`/`writeMany` call: settled once every batch holding its events is. */
 interface Waiter {
   resolve: () => void
   reject: (e: unknown) => void
+  /** Batches (pending or in delivery) that hold some of its events. */
+  parts: number
+  error: unknown
 }
 
 /** Chunk size of a pending batch's body; grows for a larger line. */
@@ -97,12 +101,15 @@ class BodyBuilder {
 
 interface Pending {
   body: BodyBuilder
+  rows: number
   waiters: Waiter[]
 }
 
 interface Batch extends SpooledBatch {
   waiters: Waiter[]
 }
+
+const NO_ERROR = Symbol('no error')
 
 export class EventWriter {
   readonly #conn: StoreConnection
@@ -145,8 +152,17 @@ export class EventWriter {
    * E_SPOOL_IO; nothing accepted is dropped silently.
    */
   write(event: StoreEvent): Promise<void> {
+    return this.writeMany([event])
+  }
+
+  /**
+   * `write` for several events with one promise: all are checked before any is taken (one bad
+   * event refuses the call), and it resolves once every batch holding them is stored or spooled.
+   */
+  writeMany(events: readonly StoreEvent[]): Promise<void> {
     if (this.#closing)
       return Promise.reject(new AppError('E_WRITER_CLOSED', 'the event writer is closed'))
+    if (events.length === 0) return Promise.resolve()
     if (this.#unacked >= this.#config.max_pending_events)
       return Promise.reject(
         new AppError(
@@ -155,22 +171,29 @@ export class EventWriter {
         ),
       )
     // Encoded now, one event at a time, so a flush only hands over bytes (no long stall).
-    let typed: { type: StoreEventType; line: string }
+    const typed: { type: StoreEventType; line: string }[] = []
     try {
-      typed = eventLine(event, this.#config.sensor)
+      for (const e of events) typed.push(eventLine(e, this.#config.sensor))
     } catch (e) {
       return Promise.reject(e)
     }
     return new Promise<void>((resolve, reject) => {
-      let p = this.#pending.get(typed.type)
-      if (p === undefined) {
-        p = { body: new BodyBuilder(), waiters: [] }
-        this.#pending.set(typed.type, p)
+      const w: Waiter = { resolve, reject, parts: 0, error: NO_ERROR }
+      for (const t of typed) {
+        let p = this.#pending.get(t.type)
+        if (p === undefined) {
+          p = { body: new BodyBuilder(), rows: 0, waiters: [] }
+          this.#pending.set(t.type, p)
+        }
+        p.body.append(t.line)
+        p.rows++
+        if (p.waiters[p.waiters.length - 1] !== w) {
+          p.waiters.push(w)
+          w.parts++
+        }
       }
-      p.body.append(typed.line)
-      p.waiters.push({ resolve, reject })
-      this.#pendingCount++
-      this.#unacked++
+      this.#pendingCount += typed.length
+      this.#unacked += typed.length
       if (this.#pendingCount >= this.#config.batch_max_events) void this.flush()
       else if (this.#timer === null)
         this.#timer = setTimeout(() => void this.flush(), this.#config.flush_interval_ms)
@@ -188,7 +211,7 @@ export class EventWriter {
       batches.push({
         id: randomUUID(),
         type,
-        rows: p.waiters.length,
+        rows: p.rows,
         body: p.body.finish(),
         waiters: p.waiters,
       })
@@ -258,14 +281,15 @@ export class EventWriter {
   }
 
   #settle(batch: Batch, error: unknown): void {
-    const n = batch.waiters.length
+    const n = batch.rows
     this.#unacked -= n
-    if (error === null) {
-      this.#stats.acknowledged += n
-      for (const w of batch.waiters) w.resolve()
-    } else {
-      this.#stats.failed += n
-      for (const w of batch.waiters) w.reject(error)
+    if (error === null) this.#stats.acknowledged += n
+    else this.#stats.failed += n
+    for (const w of batch.waiters) {
+      if (error !== null && w.error === NO_ERROR) w.error = error
+      if (--w.parts > 0) continue
+      if (w.error === NO_ERROR) w.resolve()
+      else w.reject(w.error)
     }
   }
 
