@@ -120,10 +120,8 @@ test('raw tables have exactly the columns the writer sends, and a retention TTL'
   assert.deepEqual(
     rollups.map((t) => [t.name, t.sorting_key]),
     [
-      ['fingerprint_count_10m', 'family, bucket, fingerprint'],
       ['fingerprint_count_day', 'family, day, fingerprint'],
       ['fingerprint_count_minute', 'family, minute, fingerprint'],
-      ['fingerprint_sketch_10m', 'family, fingerprint, bucket'],
       ['fingerprint_sketch_day', 'family, fingerprint, day'],
       ['fingerprint_sketch_minute', 'family, fingerprint, minute'],
     ],
@@ -132,8 +130,6 @@ test('raw tables have exactly the columns the writer sends, and a retention TTL'
     assert.match(t.engine_full, /^AggregatingMergeTree/, t.name)
     if (t.name.endsWith('_minute'))
       assert.match(t.engine_full, /TTL minute \+ toIntervalDay\(12\)/, t.name)
-    else if (t.name.endsWith('_10m'))
-      assert.match(t.engine_full, /TTL bucket \+ toIntervalDay\(12\)/, t.name)
     else assert.doesNotMatch(t.engine_full, /TTL/, t.name)
   }
   const [projection] = await conn.query<{ sorting_key: string[] }>(
@@ -148,7 +144,7 @@ test('a changed retention is applied to the existing tables', async () => {
   await migrate(conn, testConfig(dataDir, 'ret', { TLSIGHT_RETENTION_DAYS: '30' }))
   const r = await migrate(conn, testConfig(dataDir, 'ret', { TLSIGHT_RETENTION_DAYS: '5' }))
   assert.deepEqual(r.applied, [])
-  assert.equal(r.retention_changed.length, 7)
+  assert.equal(r.retention_changed.length, 5)
   const [t] = await conn.query<{ engine_full: string }>(
     `SELECT engine_full FROM system.tables WHERE database = 'logs_ret' AND name = 'tls_events'`,
   )
@@ -230,7 +226,7 @@ async function insertEvents(
   }
 }
 
-test('0005 carries the 0004 rollups over (day rows past retention too), also after a failed run; 0006 sums them by ten minutes', async () => {
+test('0005 carries the 0004 rollups over (day rows past retention too), also after a failed run', async () => {
   const config = testConfig(dataDir, 'carry')
   const p = config.db_processing
   const dir = tempDir('migrations')
@@ -287,7 +283,7 @@ test('0005 carries the 0004 rollups over (day rows past retention too), also aft
   }
   await assert.rejects(migrate(failing, config), { code: 'E_MIGRATION_FAILED' })
   const r = await migrate(conn, config)
-  assert.deepEqual(r.applied, [5, 6])
+  assert.deepEqual(r.applied, [5])
 
   const counted = (rows: unknown[]): unknown[] =>
     rows
@@ -300,17 +296,6 @@ test('0005 carries the 0004 rollups over (day rows past retention too), also aft
   assert.deepEqual(await rollupRows(`${p}.fingerprint_sketch_day`, 'day'), day)
   assert.deepEqual(await countRows(`${p}.fingerprint_count_minute`, 'minute'), counted(minute))
   assert.deepEqual(await countRows(`${p}.fingerprint_count_day`, 'day'), counted(day))
-  // 0006 aggregates the minute rows into ten-minute buckets.
-  const byTen = await conn.query<{ family: string; fingerprint: string; events: number }>(
-    `SELECT family, fingerprint, sum(events) AS events FROM ${p}.fingerprint_sketch_10m ` +
-      `GROUP BY family, fingerprint ORDER BY family, fingerprint`,
-  )
-  const byMinute = await conn.query<{ family: string; fingerprint: string; events: number }>(
-    `SELECT family, fingerprint, sum(events) AS events FROM ${p}.fingerprint_sketch_minute ` +
-      `GROUP BY family, fingerprint ORDER BY family, fingerprint`,
-  )
-  assert.ok(byMinute.length > 5)
-  assert.deepEqual(byTen, byMinute)
   const left = await conn.query<{ name: string }>(
     `SELECT name FROM system.tables WHERE database = {db:String} ORDER BY name`,
     { db: p },
@@ -318,16 +303,12 @@ test('0005 carries the 0004 rollups over (day rows past retention too), also aft
   assert.deepEqual(
     left.map((t) => t.name),
     [
-      'fingerprint_count_10m',
       'fingerprint_count_day',
       'fingerprint_count_minute',
-      'fingerprint_sketch_10m',
       'fingerprint_sketch_day',
       'fingerprint_sketch_minute',
-      'mv_fingerprint_count_10m',
       'mv_fingerprint_count_day',
       'mv_fingerprint_count_minute',
-      'mv_fingerprint_sketch_10m',
       'mv_fingerprint_sketch_day',
       'mv_http_fingerprint_sketch_minute',
       'mv_session_fingerprint_sketch_minute',
@@ -343,7 +324,7 @@ test('0005 carries the 0004 rollups over (day rows past retention too), also aft
     (
       await conn.query<{ t: string; events: number }>(
         'SELECT * FROM (' +
-          ['sketch_minute', 'sketch_10m', 'sketch_day', 'count_minute', 'count_10m', 'count_day']
+          ['sketch_minute', 'sketch_day', 'count_minute', 'count_day']
             .map(
               (t) =>
                 `SELECT '${t}' AS t, sum(events) AS events FROM ${p}.fingerprint_${t} ` +
@@ -354,10 +335,8 @@ test('0005 carries the 0004 rollups over (day rows past retention too), also aft
       )
     ).map((x) => [x.t, x.events])
   assert.deepEqual(await totals(), [
-    ['count_10m', 20],
     ['count_day', 20],
     ['count_minute', 20],
-    ['sketch_10m', 20],
     ['sketch_day', 20],
     ['sketch_minute', 20],
   ])

@@ -229,8 +229,6 @@ export function retentionTables(vars: Pick<MigrationVars, 'db_logs' | 'db_proces
     { table: `${vars.db_logs}.session_events`, ttl_column: 'toDateTime(ts)' },
     { table: `${vars.db_processing}.fingerprint_sketch_minute`, ttl_column: 'minute' },
     { table: `${vars.db_processing}.fingerprint_count_minute`, ttl_column: 'minute' },
-    { table: `${vars.db_processing}.fingerprint_sketch_10m`, ttl_column: 'bucket' },
-    { table: `${vars.db_processing}.fingerprint_count_10m`, ttl_column: 'bucket' },
   ]
 }
 

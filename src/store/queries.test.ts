@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import { isoFromUs } from '../events/time.ts'
 import { openStore, type Store } from './index.ts'
 import type { EventCursor, StoredEvent } from './index.ts'
-import { chTime, tenMinuteInterior } from './queries.ts'
+import { chTime } from './queries.ts'
 import {
   httpEvent,
   nowUs,
@@ -422,73 +422,4 @@ test('the events of one ja4 page newest first, by cursor and by offset, each exa
     byOffset.push(...(await store.queries.listEvents({ ...q, limit: 5, offset })).events.map(port))
   assert.deepEqual(byCursor, all.events.map(port))
   assert.deepEqual(byOffset, all.events.map(port))
-})
-
-test('tenMinuteInterior: the ten-minute buckets wholly inside a minute-grain window', () => {
-  const w = (from: string, to: string) => tenMinuteInterior({ from, to })
-  // 10:23:40 → minutes from 10:23; 11:23:05 → minutes up to 11:23: buckets 10:30–11:10.
-  assert.deepEqual(w('2026-11-22T10:23:40Z', '2026-11-22T11:23:05Z'), {
-    a: '2026-11-22 10:30:00',
-    b: '2026-11-22 11:20:00',
-  })
-  // Aligned: every bucket of the hour, and the bucket ending at `to` exactly.
-  assert.deepEqual(w('2026-11-22T10:00:00Z', '2026-11-22T11:00:00Z'), {
-    a: '2026-11-22 10:00:00',
-    b: '2026-11-22 11:00:00',
-  })
-  // `to` just past a bucket's last minute start: that bucket is in (its minute 10:29 counts).
-  assert.deepEqual(w('2026-11-22T10:20:00Z', '2026-11-22T10:29:00.001Z'), {
-    a: '2026-11-22 10:20:00',
-    b: '2026-11-22 10:30:00',
-  })
-  // … and not when `to` is that minute's start (minute 10:29 does not count).
-  assert.deepEqual(w('2026-11-22T10:20:00Z', '2026-11-22T10:29:00Z'), {
-    a: '2026-11-22 10:20:00',
-    b: '2026-11-22 10:20:00',
-  })
-  // Shorter than a bucket: none.
-  assert.deepEqual(w('2026-11-22T10:21:00Z', '2026-11-22T10:35:00Z'), {
-    a: '2026-11-22 10:30:00',
-    b: '2026-11-22 10:30:00',
-  })
-})
-
-test('topFingerprints per minute: ten-minute buckets and minute edges add up to the raw counts', async () => {
-  const tag = Date.now().toString(36)
-  // 55 minutes of requests, one every 7 s, five fingerprints with different shares.
-  const start = Math.floor(nowUs(56 * 60) / 60_000_000) * 60_000_000
-  const events = Array.from({ length: 470 }, (_, i) =>
-    httpEvent(i, {
-      ja4h: `ge11cn_${tag}_${[0, 0, 0, 1, 1, 2, 3, 4][i % 8]}`,
-      ts: isoFromUs(start + i * 7_000_000 + 123),
-      src_ip: `10.99.${i % 13}.1`,
-    }),
-  )
-  await writeAll(events)
-  const at = (minutes: number, extraUs = 0) => isoFromUs(start + minutes * 60_000_000 + extraUs)
-  const windows: [string, string][] = [
-    [at(3, 17_000_000), at(38, 5_000_000)],
-    [at(0), at(50)],
-    [at(9, 59_999_999), at(21)],
-    [at(12, 1), at(17)],
-    [at(1), at(54, 500)],
-  ]
-  for (const [from, to] of windows) {
-    const got = await store.queries.topFingerprints({ family: 'ja4h', from, to, limit: 100 })
-    const want = await store.connection.query<RawStats>(
-      `SELECT assumeNotNull(ja4h) AS fingerprint, count() AS events, ` +
-        `min(ts) AS first_seen, max(ts) AS last_seen FROM logs_q.http_events ` +
-        `WHERE ja4h LIKE {p:String} AND ${BUCKETS.minute.where} ` +
-        `GROUP BY fingerprint ORDER BY events DESC, fingerprint`,
-      { p: `ge11cn_${tag}_%`, from: chTime(from), to: chTime(to) },
-    )
-    assert.ok(want.length >= 4, `${from} – ${to}`)
-    assert.deepEqual(
-      got
-        .filter((r) => r.fingerprint.includes(tag))
-        .map((r) => [r.fingerprint, r.events, r.first_seen, r.last_seen]),
-      want.map((r) => [r.fingerprint, r.events, r.first_seen, r.last_seen]),
-      `${from} – ${to}`,
-    )
-  }
 })

@@ -200,12 +200,6 @@ export class StoreQueries {
     q: TimeWindow & { family: string; limit?: number; grain?: Grain },
   ): Promise<FingerprintSummary[]> {
     const grain = q.grain ?? 'minute'
-    const params = {
-      family: family(q.family),
-      ...window(q),
-      limit: bounded('limit', q.limit ?? 100, MAX_TOP_FINGERPRINTS),
-    }
-    if (grain === 'minute') return this.#topByMinute(params, tenMinuteInterior(q))
     // Two passes, each over the table ordered for it (migrations/0005): the top N by events from
     // the counts, ordered by time (the window's rows only); then the sketches of those N alone,
     // ordered by fingerprint (their key ranges only). Merging the sketches of every fingerprint
@@ -220,41 +214,11 @@ export class StoreQueries {
       `SELECT fingerprint FROM ${this.#processing}.fingerprint_count_${grain} WHERE ${where} ` +
       `GROUP BY fingerprint ORDER BY sum(events) DESC, fingerprint LIMIT {limit:UInt32}) ` +
       `GROUP BY fingerprint ORDER BY events DESC, fingerprint LIMIT {limit:UInt32}`
-    return this.#query<FingerprintSummary>(sql, params)
-  }
-
-  /**
-   * `topFingerprints` at minute grain: the same two passes, each over the ten-minute rollup for
-   * the buckets wholly inside the window and the minute rollup for its edges (migrations/0006).
-   */
-  #topByMinute(
-    params: Record<string, unknown>,
-    interior: { a: string; b: string },
-  ): Promise<FingerprintSummary[]> {
-    const p = this.#processing
-    const family = 'family = {family:String}'
-    const edges =
-      `((minute >= toStartOfMinute(${FROM}) AND minute < {a:DateTime('UTC')}) ` +
-      `OR (minute >= {b:DateTime('UTC')} AND minute < ${TO}))`
-    const inside = `bucket >= {a:DateTime('UTC')} AND bucket < {b:DateTime('UTC')}`
-    const top =
-      `SELECT fingerprint FROM (` +
-      `SELECT fingerprint, events FROM ${p}.fingerprint_count_minute WHERE ${family} AND ${edges} ` +
-      `UNION ALL ` +
-      `SELECT fingerprint, events FROM ${p}.fingerprint_count_10m WHERE ${family} AND ${inside}` +
-      `) GROUP BY fingerprint ORDER BY sum(events) DESC, fingerprint LIMIT {limit:UInt32}`
-    const cols = 'fingerprint, events, src_ips, hosts, user_agents, first_seen, last_seen'
-    const sql =
-      `SELECT fingerprint, sum(events) AS events, uniqCombinedMerge(12)(src_ips) AS src_ips, ` +
-      `uniqCombinedMerge(12)(hosts) AS hosts, uniqCombinedMerge(12)(user_agents) AS user_agents, ` +
-      `min(first_seen) AS first_seen, max(last_seen) AS last_seen FROM (` +
-      `SELECT ${cols} FROM ${p}.fingerprint_sketch_minute ` +
-      `WHERE ${family} AND ${edges} AND fingerprint IN (${top}) ` +
-      `UNION ALL ` +
-      `SELECT ${cols} FROM ${p}.fingerprint_sketch_10m ` +
-      `WHERE ${family} AND ${inside} AND fingerprint IN (${top})` +
-      `) GROUP BY fingerprint ORDER BY events DESC, fingerprint LIMIT {limit:UInt32}`
-    return this.#query<FingerprintSummary>(sql, { ...params, ...interior })
+    return this.#query<FingerprintSummary>(sql, {
+      family: family(q.family),
+      ...window(q),
+      limit: bounded('limit', q.limit ?? 100, MAX_TOP_FINGERPRINTS),
+    })
   }
 
   /**
@@ -498,30 +462,6 @@ function nextCursor(events: readonly StoredEvent[], prev: EventCursor | undefine
 
 function isType(x: string): x is StoreEventType {
   return Object.hasOwn(TABLES, x)
-}
-
-const MINUTE_MS = 60_000
-const TEN_MINUTES_MS = 600_000
-
-/** `YYYY-MM-DD hh:mm:ss` (UTC) for a DateTime parameter. */
-function chSecond(ms: number): string {
-  return new Date(ms).toISOString().slice(0, 19).replace('T', ' ')
-}
-
-/**
- * The ten-minute buckets wholly inside a minute-grain window, as [a, b); a = b when there are
- * none. The minute rows counted are those with `minute >= toStartOfMinute(from)` and
- * `minute < to`, so a bucket is inside when it starts at or after the first and its last minute
- * is before `to`. `to` is taken to the millisecond, never above the exact value, so a bucket is
- * never counted beside its own minutes: at worst it is read as minutes.
- */
-export function tenMinuteInterior(w: TimeWindow): { a: string; b: string } {
-  const from = new Date(w.from).getTime()
-  const to = new Date(w.to).getTime()
-  const first = Math.floor(from / MINUTE_MS) * MINUTE_MS
-  const a = Math.ceil(first / TEN_MINUTES_MS) * TEN_MINUTES_MS
-  const b = Math.max(a, Math.ceil((to - 9 * MINUTE_MS) / TEN_MINUTES_MS) * TEN_MINUTES_MS)
-  return { a: chSecond(a), b: chSecond(b) }
 }
 
 function bucketWindow(grain: Grain): string {
