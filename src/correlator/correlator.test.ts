@@ -73,6 +73,27 @@ test('no handshake within the window: unmatched after settle time, stored as is'
   assert.equal(out.sessions.length, 0)
 })
 
+test('awaitHandshakes false: requests before the first handshake are decided at once', () => {
+  const out = collect()
+  const c = new Correlator({ ...out, awaitHandshakes: false, settleMs: 2_000 })
+  c.addHttp(httpEvent('192.0.2.1', 40000, T, '/before'), T)
+  assert.deepEqual(
+    out.unmatched.map((e) => e.path),
+    ['/before'],
+    'not held for settle_ms',
+  )
+  assert.deepEqual(c.size, { requests: 0, handshakes: 0 })
+  // Once handshakes arrive from the logs, requests wait for them as usual.
+  c.addTls(tlsEvent('192.0.2.1', 40001, T + 10, 'a'), T + 10)
+  c.addHttp(httpEvent('192.0.2.1', 40001, T + 20, '/after'), T + 20)
+  c.addTls(tlsEvent('192.0.2.9', 1, T + 1_000, 'later'), T + 1_000)
+  assert.deepEqual(
+    out.sessions.map((x) => [x.path, x.ja3]),
+    [['/after', 'a']],
+  )
+  assert.deepEqual([c.stats.requests, c.stats.unmatched, c.stats.sessions], [2, 1, 1])
+})
+
 test('the server address must agree when the log knows it', () => {
   const out = collect()
   const c = new Correlator(out)

@@ -34,6 +34,13 @@ export interface CorrelatorOptions {
   onSession: (s: SessionEvent) => void
   /** A request that found no handshake; it is stored as it is. */
   onUnmatched?: (e: HttpEvent) => void
+  /**
+   * Whether requests wait for handshakes before the first one is seen (default true). False
+   * where handshakes come only from the log sources, if at all: until one arrives, a request is
+   * decided unmatched at once instead of being held `settleMs` (a web-server log feed without a
+   * sensor would otherwise keep every request of the last seconds queued, for nothing).
+   */
+  awaitHandshakes?: boolean
 }
 
 export const DEFAULT_CORRELATION_WINDOW_MS = 5_000
@@ -160,6 +167,7 @@ export class Correlator {
   private waiting = 0
   /** Latest handshake time seen (the handshake stream's watermark). */
   private watermarkMs = -Infinity
+  private readonly awaitHandshakes: boolean
 
   constructor(opts: CorrelatorOptions) {
     this.windowMs = opts.windowMs ?? DEFAULT_CORRELATION_WINDOW_MS
@@ -169,6 +177,7 @@ export class Correlator {
     this.maxHandshakes = opts.maxHandshakes ?? MAX_HANDSHAKES_HELD
     this.onSession = opts.onSession
     this.onUnmatched = opts.onUnmatched ?? (() => undefined)
+    this.awaitHandshakes = opts.awaitHandshakes ?? true
   }
 
   /** Requests and handshakes held right now. */
@@ -200,6 +209,10 @@ export class Correlator {
 
   addHttp(req: HttpEvent, nowMs: number = Date.now()): void {
     this.stats.requests++
+    if (!this.awaitHandshakes && this.stats.handshakes === 0) {
+      this.unmatched(req)
+      return
+    }
     const tsMs = parseMs(req.ts)
     if (req.src_port === null || Number.isNaN(tsMs)) {
       this.stats.noPort++

@@ -75,10 +75,13 @@ export async function startServe(o: ServeOptions): Promise<Server> {
     }
   }
   try {
+    const capturing = o.iface !== undefined || (env.TLSIGHT_INTERFACE ?? '') !== ''
     const correlator = new Correlator({
       windowMs: intSetting(env, 'TLSIGHT_CORRELATION_WINDOW_MS', DEFAULT_CORRELATION_WINDOW_MS),
       skewMs: intSetting(env, 'TLSIGHT_CORRELATION_SKEW_MS', DEFAULT_CORRELATION_SKEW_MS),
       settleMs: intSetting(env, 'TLSIGHT_CORRELATION_SETTLE_MS', DEFAULT_CORRELATION_SETTLE_MS),
+      // Without a capture, handshakes can only come from the log sources.
+      awaitHandshakes: capturing,
       // A session is one more row; the request and the handshake are stored already.
       onSession: (s) => {
         writer.write(s).catch((e: unknown) => log.warn({ err: e }, 'session not stored'))
@@ -112,7 +115,7 @@ export async function startServe(o: ServeOptions): Promise<Server> {
     }
     const sources = await startSources(sourcesConfigFromEnv(env), sink, log)
     closers.push(() => sources.close())
-    if (o.iface !== undefined || (env.TLSIGHT_INTERFACE ?? '') !== '') {
+    if (capturing) {
       const { startCapture, captureSettingsFromEnv } = await import('../capture/capture.ts')
       const settings = captureSettingsFromEnv(env)
       const capture = await startCapture({

@@ -224,6 +224,104 @@ function objectJson(o: object, cols: readonly Column[], sensor: string, path = '
   return out + '}'
 }
 
+/** Thrown inside `httpLine` when a value is not the usual kind: the generic path says why. */
+const UNUSUAL = Symbol('unusual value')
+
+function str(v: unknown): string {
+  if (typeof v !== 'string') throw UNUSUAL
+  return jsonString(v)
+}
+
+function optStr(v: unknown): string {
+  if (v === undefined || v === null) return 'null'
+  if (typeof v !== 'string') throw UNUSUAL
+  return jsonString(v)
+}
+
+function optUint(v: unknown, max: number): string {
+  if (v === undefined || v === null) return 'null'
+  if (!isUint(v, max)) throw UNUSUAL
+  return String(v)
+}
+
+/**
+ * The http line of `objectJson` written out field by field: requests are most of what the log
+ * sources store, and the generic loop (a keyed read and a kind switch per column) cost several
+ * times more per event. Any value that is not the usual kind goes back to the generic path, which
+ * names the field at fault. A test holds the two to the same output.
+ */
+function httpLine(e: HttpEvent, sensor: string): string | undefined {
+  try {
+    const ts: unknown = e.ts
+    if (typeof ts !== 'string' || !TS_RE.test(ts)) return undefined
+    const s: unknown = e.sensor
+    const reqTime: unknown = e.request_time_ms
+    let rt: string
+    if (reqTime === undefined || reqTime === null) rt = 'null'
+    else if (typeof reqTime === 'number' && Number.isFinite(reqTime)) rt = String(reqTime)
+    else return undefined
+    return (
+      '{"ts":"' +
+      ts +
+      '","sensor":' +
+      (s === undefined || s === null ? jsonString(sensor) : str(s)) +
+      ',"source":' +
+      str(e.source) +
+      ',"src_ip":' +
+      str(e.src_ip) +
+      ',"src_port":' +
+      optUint(e.src_port, 0xffff) +
+      ',"dst_ip":' +
+      optStr(e.dst_ip) +
+      ',"dst_port":' +
+      optUint(e.dst_port, 0xffff) +
+      ',"host":' +
+      optStr(e.host) +
+      ',"method":' +
+      str(e.method) +
+      ',"path":' +
+      str(e.path) +
+      ',"status":' +
+      optUint(e.status, 0xffff) +
+      ',"user_agent":' +
+      optStr(e.user_agent) +
+      ',"request_time_ms":' +
+      rt +
+      ',"ja4h":' +
+      optStr(e.ja4h) +
+      ',"ja4h_r":' +
+      optStr(e.ja4h_r) +
+      ',"ja4h_ro":' +
+      optStr(e.ja4h_ro) +
+      ',"tfh":' +
+      optStr(e.tfh) +
+      ',"ja3":' +
+      optStr(e.ja3) +
+      ',"ja4":' +
+      optStr(e.ja4) +
+      ',"cf_ciphers_sha1":' +
+      optStr(e.cf_ciphers_sha1) +
+      ',"cf_extensions_sha1":' +
+      optStr(e.cf_extensions_sha1) +
+      ',"hello_length":' +
+      optUint(e.hello_length, 0xffff_ffff) +
+      ',"tls_version":' +
+      optStr(e.tls_version) +
+      ',"sni":' +
+      optStr(e.sni) +
+      '}'
+    )
+  } catch (err) {
+    if (err === UNUSUAL) return undefined
+    throw err
+  }
+}
+
+/** The generic line of an event of `type` (exported for the test that holds `httpLine` to it). */
+export function genericLine(event: object, type: StoreEventType, sensor: string): string {
+  return objectJson(event, TABLES[type].columns, sensor)
+}
+
 /**
  * The table of an event and its JSONEachRow line, built straight from the event (no
  * intermediate row object: this runs once per event on the ingest path). Throws
@@ -237,5 +335,9 @@ export function eventLine(
 ): { type: StoreEventType; line: string } {
   const type: unknown = Reflect.get(event, 'type')
   if (!isStoreEventType(type)) throw bad('type', `unknown event type ${JSON.stringify(type)}`)
+  if (event.type === 'http') {
+    const line = httpLine(event, sensor)
+    if (line !== undefined) return { type, line }
+  }
   return { type, line: objectJson(event, TABLES[type].columns, sensor) }
 }
