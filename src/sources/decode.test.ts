@@ -136,3 +136,42 @@ test('a message over the limit is one oversized drop, with a short sample', () =
   assert.ok((out.drops[0]?.sample.length ?? 0) <= 200)
   assert.equal(decode(big).events.length, 1)
 })
+
+test('nginx syslog: ASCII, raw UTF-8 and bad bytes in the JSON decode to the same event', () => {
+  const rec = (ua: string) =>
+    `{"msec":"1795361013.638","remote_addr":"2001:db8::1","remote_port":"57318","server_addr":"192.0.2.10","server_port":"443","host":"a.example","request_method":"GET","request_uri":"/a?b=1","status":"200","http_user_agent":"${ua}","request_time":"0.012","ssl_protocol":"TLSv1.3","ssl_server_name":"a.example"}`
+  const expected: HttpEvent = {
+    type: 'http',
+    ts: '2026-11-22T15:23:33.638000Z',
+    sensor: 'web1',
+    source: 'nginx',
+    src_ip: '2001:db8::1',
+    src_port: 57318,
+    dst_ip: '192.0.2.10',
+    dst_port: 443,
+    host: 'a.example',
+    method: 'GET',
+    path: '/a?b=1',
+    status: 200,
+    user_agent: 'ua é',
+    request_time_ms: 12,
+    ja4h: null,
+    ja4h_r: null,
+    ja4h_ro: null,
+    tfh: null,
+    ja3: null,
+    ja4: null,
+    cf_ciphers_sha1: null,
+    cf_extensions_sha1: null,
+    hello_length: null,
+    tls_version: '1.3',
+    sni: 'a.example',
+  }
+  const header = '<190>Nov 22 15:23:33 web1 nginx: '
+  // escape=json writes non-ASCII as \u escapes: the whole datagram is ASCII.
+  assert.deepEqual(one(decode(header + rec('ua \\u00e9'))), expected)
+  assert.deepEqual(one(decode(header + rec('ua é'))), expected)
+  // A byte that is not UTF-8 becomes U+FFFD, as everywhere else.
+  const badUa = enc.encode(header + rec('ua \u0000')).map((c) => (c === 0 ? 0xff : c))
+  assert.deepEqual(one(decode(badUa)), { ...expected, user_agent: 'ua \uFFFD' })
+})

@@ -170,9 +170,24 @@ const HEADER_ANOMALIES = new Set<string>([
   'syslog.header_field_invalid',
 ])
 
+/** The syslog host as a sensor name: 1 to MAX_NAME_CHARS printable ASCII characters. */
 function hostName(m: SyslogMessage): string | undefined {
   const h = m.hostname
-  return h !== undefined && h.length <= MAX_NAME_CHARS && /^[\x21-\x7e]+$/.test(h) ? h : undefined
+  if (h === undefined || h.length === 0 || h.length > MAX_NAME_CHARS) return undefined
+  for (let i = 0; i < h.length; i++) {
+    const c = h.charCodeAt(i)
+    if (c < 0x21 || c > 0x7e) return undefined
+  }
+  return h
+}
+
+/** The start of a message as text, for a drop's sample. */
+function sample(bytes: Uint8Array): string {
+  return decoder.decode(bytes.subarray(0, SAMPLE_CHARS))
+}
+
+function dropped(reason: DropReason, text: string): DecodeOutcome {
+  return { events: [], drops: [{ reason, sample: text.slice(0, SAMPLE_CHARS) }], notes: [] }
 }
 
 /**
@@ -181,36 +196,23 @@ function hostName(m: SyslogMessage): string | undefined {
  * decodeMessage(datagram, { source: 'syslog', sensor: 'collector-1', now: new Date() })
  */
 export function decodeMessage(bytes: Uint8Array, ctx: DecodeContext): DecodeOutcome {
-  const c = new Collector(ctx)
   const max = ctx.maxRecordBytes ?? MAX_RECORD_BYTES
-  if (bytes.length > max) {
-    c.drop('oversized', decoder.decode(bytes.subarray(0, SAMPLE_CHARS)))
-    return c.out
-  }
+  if (bytes.length > max) return dropped('oversized', sample(bytes))
   const start = firstSignificant(bytes)
-  if (start === bytes.length) {
-    c.drop('not_json', '')
-    return c.out
-  }
+  if (start === bytes.length) return dropped('not_json', '')
   const lead = bytes[start]
   if (lead === LBRACE || lead === LBRACKET) {
-    c.json(decoder.decode(bytes.subarray(start)))
+    const c = new Collector(ctx)
+    c.json(decoder.decode(start === 0 ? bytes : bytes.subarray(start)))
     return c.out
   }
   const parsed = parseSyslog(bytes, { now: ctx.now })
-  if (!parsed.ok) {
-    c.drop('bad_syslog', decoder.decode(bytes.subarray(0, SAMPLE_CHARS)))
-    return c.out
-  }
+  if (!parsed.ok) return dropped('bad_syslog', sample(bytes))
   const m = parsed.value
   const json = jsonInMessage(m.message)
   if (json === undefined) {
     const headerBroken = lead === LT && m.anomalies.some((a) => HEADER_ANOMALIES.has(a))
-    c.drop(
-      headerBroken ? 'bad_syslog' : 'not_json',
-      decoder.decode(bytes.subarray(0, SAMPLE_CHARS)),
-    )
-    return c.out
+    return dropped(headerBroken ? 'bad_syslog' : 'not_json', sample(bytes))
   }
   // The sending host names the events it logs; an RFC 5424 time (offset and µs kept) stands in
   // for a record without one. RFC 3164 times have no zone or year, so the receive time is better.

@@ -1,5 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
+import fc from 'fast-check'
 import type { HttpEvent } from '../events/http.ts'
 import type { TlsEvent } from '../events/tls.ts'
 import {
@@ -430,6 +431,148 @@ test('records of no known shape are unmapped, prototype keys are data', () => {
   }
 })
 
+test('aliases: our name first, whatever the key order; absent values fall through', () => {
+  const base = { request_method: 'GET', request_uri: '/' }
+  const src = (rec: Record<string, unknown>) => {
+    const once = http(recordToEvent({ ...base, ...rec }, CTX)).src_ip
+    assert.equal(http(recordToEvent({ ...base, ...rec }, CTX)).src_ip, once)
+    return once
+  }
+  // Key order in the record does not matter, alias order does.
+  assert.equal(
+    src({ ClientIP: '192.0.2.3', remote_addr: '192.0.2.2', src_ip: '192.0.2.1' }),
+    '192.0.2.1',
+  )
+  assert.equal(src({ client_ip: '192.0.2.4', remote_ip: '192.0.2.3' }), '192.0.2.3')
+  // `-`, "" and null are absent: the next alias decides.
+  assert.equal(
+    src({
+      src_ip: '-',
+      remote_addr: '',
+      remote_ip: null,
+      client_ip: '192.0.2.4',
+      ClientIP: '192.0.2.5',
+    }),
+    '192.0.2.4',
+  )
+  // A present value of the wrong type is not skipped: it is a bad field.
+  assert.deepEqual(dropped(recordToEvent({ ...base, src_ip: 5, remote_addr: '192.0.2.2' }, CTX)), {
+    reason: 'bad_field',
+    field: 'src_ip',
+  })
+  // Absent everywhere: a missing field.
+  assert.deepEqual(dropped(recordToEvent({ ...base, src_ip: '-', remote_addr: null }, CTX)), {
+    reason: 'missing_field',
+    field: 'src_ip',
+  })
+})
+
+test('aliases: nested paths keep their place in the priority order', () => {
+  // Twice: a key list seen again is read through its pruned alias lists.
+  const rec = (o: Record<string, unknown>) => {
+    const once = http(recordToEvent(o, CTX))
+    assert.deepEqual(http(recordToEvent(o, CTX)), once)
+    return once
+  }
+  // host: host, http_host, request.host, ClientRequestHost.
+  const e = rec({
+    ClientRequestHost: 'cf.example',
+    ClientIP: '-',
+    request: {
+      host: 'caddy.example',
+      remote_ip: '-',
+      client_ip: '192.0.2.8',
+      method: 'GET',
+      uri: '/r',
+    },
+  })
+  assert.equal(e.host, 'caddy.example')
+  assert.equal(e.src_ip, '192.0.2.8', 'request.remote_ip is absent: request.client_ip')
+  assert.equal(e.path, '/r')
+  assert.equal(
+    rec({
+      http_host: 'h.example',
+      request: { host: 'c', remote_ip: '192.0.2.1', method: 'GET', uri: '/' },
+    }).host,
+    'h.example',
+  )
+  // A nested path under a key that is not an object yields nothing (and no exception).
+  const line = rec({ remote_ip: '192.0.2.5', request: 'GET /x HTTP/1.1', http_host: 'a' })
+  assert.equal(line.method, 'GET')
+  assert.equal(line.path, '/x')
+  // request.tls.version and request.tls.server_name, after every top-level alias.
+  const tls = rec({
+    request: {
+      remote_ip: '192.0.2.1',
+      method: 'GET',
+      uri: '/',
+      tls: { version: 772, server_name: 'n' },
+    },
+  })
+  assert.equal(tls.tls_version, '1.3')
+  assert.equal(tls.sni, 'n')
+  assert.equal(
+    rec({
+      ssl_server_name: 's',
+      request: { remote_ip: '192.0.2.1', method: 'GET', uri: '/', tls: { server_name: 'n' } },
+    }).sni,
+    's',
+  )
+})
+
+test('aliases: inherited keys are never read; `__proto__` and `constructor` keys are data', () => {
+  const inherited: object = Object.create({ remote_addr: '192.0.2.1', request_method: 'GET' })
+  Object.assign(inherited, { request_uri: '/' })
+  assert.deepEqual(dropped(recordToEvent(inherited, CTX)), { reason: 'unmapped' })
+  // A record that is recognised by its method, whose only client address is under `__proto__`.
+  const proto = JSON.parse(
+    '{"__proto__":{"remote_addr":"192.0.2.1"},"constructor":{"remote_addr":"192.0.2.2"},"request_method":"GET","request_uri":"/"}',
+  )
+  assert.deepEqual(dropped(recordToEvent(proto, CTX)), { reason: 'missing_field', field: 'src_ip' })
+  const withProto = JSON.parse(
+    '{"__proto__":"x","constructor":"y","toString":"z","remote_addr":"192.0.2.1","request_method":"GET","request_uri":"/"}',
+  )
+  assert.equal(http(recordToEvent(withProto, CTX)).src_ip, '192.0.2.1')
+  // Version names are looked up in a table that has no prototype keys either.
+  for (const v of ['constructor', '__proto__', 'toString', 'hasOwnProperty']) {
+    const r = recordToEvent({ ...withProto, ssl_protocol: v }, CTX)
+    assert.ok(r.ok && r.event.type === 'http')
+    assert.equal(r.event.tls_version, null, v)
+    assert.deepEqual(r.notes, ['field_invalid'], v)
+  }
+})
+
+test('records of many key lists, interleaved, map each by its own keys', () => {
+  // More key lists than are remembered at once, visited twice in a changing order: each record
+  // maps the same whatever was mapped before it.
+  const recs: Record<string, unknown>[] = []
+  for (let i = 0; i < 40; i++) {
+    const rec: Record<string, unknown> = { [`extra_${i}`]: i }
+    if (i % 2 === 0) rec.remote_addr = `192.0.2.${i}`
+    else rec.client_ip = `192.0.2.${i}`
+    if (i % 3 === 0) rec.src_ip = '-'
+    rec.request_method = i % 5 === 0 ? 'POST' : 'GET'
+    if (i % 4 === 0) rec.request = `PUT /line/${i} HTTP/1.1`
+    else rec.request_uri = `/uri/${i}`
+    if (i % 7 === 0) rec.status = String(200 + i)
+    recs.push(rec)
+  }
+  const expected = recs.map((r) => JSON.stringify(recordToEvent(r, CTX)))
+  for (let round = 0; round < 3; round++) {
+    for (let k = 0; k < recs.length; k++) {
+      const j = (k * (round * 2 + 1) + round) % recs.length
+      assert.equal(JSON.stringify(recordToEvent(recs[j], CTX)), expected[j], `record ${j}`)
+      // The same keys with other values.
+      const other = { ...recs[j], request_method: 'DELETE' }
+      const r = recordToEvent(other, CTX)
+      assert.ok(r.ok && r.event.type === 'http')
+      assert.equal(r.event.method, 'DELETE')
+    }
+  }
+  const e = http(recordToEvent(recs[4], CTX))
+  assert.deepEqual([e.src_ip, e.method, e.path], ['192.0.2.4', 'GET', '/line/4'])
+})
+
 test('over-long text is cut and noted; malformed optional fields are nulled and noted', () => {
   const r = recordToEvent(
     {
@@ -480,4 +623,40 @@ test('timestamps: epoch units by magnitude, RFC 3339 with offsets and fractions'
   assert.equal(parseTimestampUs('2026-11-22T10:00:60Z'), us + 59_000_000)
   for (const bad of ['2026-13-01T00:00:00Z', '2026-11-22T10:00:00+24:00', '', 'NaN', true, {}])
     assert.equal(parseTimestampUs(bad), undefined, String(bad))
+})
+
+test('property: decimal text is the number it spells; anything else is not a number', () => {
+  const digits = (min: number, max: number) =>
+    fc
+      .array(fc.constantFrom(...'0123456789'), { minLength: min, maxLength: max })
+      .map((d) => d.join(''))
+  // `d{1,20}[.d{1,12}]` reads as Number() reads it, to the last bit.
+  fc.assert(
+    fc.property(digits(1, 20), fc.option(digits(1, 12)), (whole, frac) => {
+      const text = frac === null ? whole : `${whole}.${frac}`
+      assert.equal(parseTimestampUs(text), parseTimestampUs(Number(text)), text)
+    }),
+    { numRuns: 20_000 },
+  )
+  for (const bad of [
+    '1.',
+    '.5',
+    '1e5',
+    '-1',
+    '+1',
+    ' 1',
+    '1 ',
+    '1.5\n',
+    '0x10',
+    '1'.repeat(21),
+    '1.' + '1'.repeat(13),
+  ])
+    assert.equal(parseTimestampUs(bad), undefined, bad)
+  // The same rule for durations: `request_time` in seconds with ms digits.
+  const r = recordToEvent(
+    { remote_addr: '192.0.2.1', request_method: 'GET', request_uri: '/', request_time: '0.123' },
+    CTX,
+  )
+  assert.ok(r.ok && r.event.type === 'http')
+  assert.equal(r.event.request_time_ms, 123)
 })

@@ -105,25 +105,191 @@ function own(o: Obj, k: string): unknown {
   return Object.hasOwn(o, k) ? o[k] : undefined
 }
 
-function at(o: Obj, path: Path): unknown {
-  if (typeof path === 'string') return own(o, path)
-  let v: unknown = o
-  for (const k of path) {
+/** nginx and Apache write an empty value as `-` (or `""` with escape=json). */
+function absent(v: unknown): boolean {
+  return v === undefined || v === null || v === '' || v === '-'
+}
+
+/** The value when present, else undefined: what a one-name alias list yields. */
+function given(v: unknown): unknown {
+  return absent(v) ? undefined : v
+}
+
+// ─── Record view ─────────────────────────────────────────────────────────────────────────────
+//
+// NOTE: a log format writes the same keys in the same order on every record, so where each key
+// that mapping reads sits among a record's values is worked out once per key list (a shape). A
+// record then costs Object.keys, a comparison of its key list with recent shapes, and
+// Object.values, instead of a property probe for each of ~100 alias names, most of them misses.
+// A shape seen again also gets each alias list pruned to the keys it has.
+//
+// Alias lists hold small integers only, so that they stay packed arrays: `a >= 0` is a key (its
+// slot, or in a shape's pruned lists its value's index) and `a < 0` is the path `-1 - a` of
+// PATHS (or of the shape's `paths`).
+
+/** Each top-level key name that http mapping reads → its slot. */
+const SLOTS = new Map<string, number>()
+
+function slot(name: string): number {
+  let i = SLOTS.get(name)
+  if (i === undefined) {
+    i = SLOTS.size
+    SLOTS.set(name, i)
+  }
+  return i
+}
+
+/** A path below a top-level key (Caddy's `request.remote_ip`). */
+interface Nested {
+  /** The top-level key: its slot in PATHS, its value's index in a shape's `paths`. */
+  readonly parent: number
+  readonly rest: readonly string[]
+}
+
+/** Every alias list, by id. */
+const LISTS: (readonly number[])[] = []
+const PATHS: Nested[] = []
+
+function aliasList(paths: readonly Path[]): number {
+  LISTS.push(
+    paths.map((p) => {
+      if (typeof p === 'string') return slot(p)
+      const [parent = '', ...rest] = p
+      PATHS.push({ parent: slot(parent), rest })
+      return -PATHS.length
+    }),
+  )
+  return LISTS.length - 1
+}
+
+/** Where the keys that mapping reads sit among the values of records with one key list. */
+interface Shape {
+  readonly keys: readonly string[]
+  /** Slot → the index of its key's value, or -1. */
+  readonly at: readonly number[]
+  /** Alias list id → the aliases this shape has, in priority order; made on a second sighting. */
+  lists: readonly (readonly number[])[] | undefined
+  paths: readonly Nested[]
+}
+
+function shapeOf(keys: readonly string[]): Shape {
+  const at = new Array<number>(SLOTS.size).fill(-1)
+  // A Map, not an object, holds the slots: a `__proto__` or `constructor` key is plain data.
+  for (let j = 0; j < keys.length; j++) {
+    const i = SLOTS.get(keys[j] ?? '')
+    if (i !== undefined) at[i] = j
+  }
+  return { keys, at, lists: undefined, paths: [] }
+}
+
+/** Prunes every alias list to the keys the shape has. */
+function prune(sh: Shape): void {
+  const paths: Nested[] = []
+  const lists: number[][] = []
+  for (const list of LISTS) {
+    const kept: number[] = []
+    for (const a of list) {
+      const path = a < 0 ? PATHS[-1 - a] : undefined
+      const j = sh.at[path === undefined ? a : path.parent] ?? -1
+      if (j < 0) continue
+      if (path === undefined) {
+        kept.push(j)
+      } else {
+        paths.push({ parent: j, rest: path.rest })
+        kept.push(-paths.length)
+      }
+    }
+    lists.push(kept)
+  }
+  sh.paths = paths
+  sh.lists = lists
+}
+
+function sameKeys(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
+  return true
+}
+
+/** Shapes recently seen; a collector fed by a handful of log formats hits one of these. */
+const MAX_SHAPES = 16
+const shapes: Shape[] = []
+let nextShape = 0
+
+function shapeFor(keys: readonly string[]): Shape {
+  for (const sh of shapes) {
+    if (!sameKeys(sh.keys, keys)) continue
+    if (sh.lists === undefined) prune(sh)
+    return sh
+  }
+  // A key list seen once (every record a new one) does not pay for pruning.
+  const sh = shapeOf(keys)
+  if (shapes.length < MAX_SHAPES) shapes.push(sh)
+  else shapes[nextShape] = sh
+  nextShape = (nextShape + 1) % MAX_SHAPES
+  return sh
+}
+
+/** One record: its shape and its values in the order of the shape's keys. */
+interface View {
+  readonly shape: Shape
+  readonly values: readonly unknown[]
+}
+
+/**
+ * Reads a record's keys once. NOTE: own enumerable keys only, which are all the keys of a parsed
+ * JSON object: nothing inherited is read. Object.keys and Object.values list a plain object's
+ * properties in the same order.
+ */
+function viewOf(o: Obj): View {
+  return { shape: shapeFor(Object.keys(o)), values: Object.values(o) }
+}
+
+function has(v: View, i: number): boolean {
+  return (v.shape.at[i] ?? -1) >= 0
+}
+
+function hasAny(v: View, slots: readonly number[]): boolean {
+  for (const i of slots) if (has(v, i)) return true
+  return false
+}
+
+/** The record's own value of the key in slot `i`, or undefined. */
+function valueAt(v: View, i: number): unknown {
+  const j = v.shape.at[i] ?? -1
+  return j < 0 ? undefined : v.values[j]
+}
+
+/** The value at `rest` below `x`, own properties only. */
+function below(x: unknown, rest: readonly string[]): unknown {
+  let v = x
+  for (const k of rest) {
     if (!isObj(v)) return undefined
     v = own(v, k)
   }
   return v
 }
 
-/** nginx and Apache write an empty value as `-` (or `""` with escape=json). */
-function absent(v: unknown): boolean {
-  return v === undefined || v === null || v === '' || v === '-'
-}
-
-function first(o: Obj, aliases: readonly Path[]): { key: string; value: unknown } | undefined {
-  for (const p of aliases) {
-    const v = at(o, p)
-    if (!absent(v)) return { key: typeof p === 'string' ? p : p.join('.'), value: v }
+/** The first present value of alias list `id`, or undefined. */
+function first(v: View, id: number): unknown {
+  const { values, shape } = v
+  const pruned = shape.lists
+  if (pruned !== undefined) {
+    const list = pruned[id] ?? []
+    for (let k = 0; k < list.length; k++) {
+      const a = list[k] ?? 0
+      const path = a < 0 ? shape.paths[-1 - a] : undefined
+      const x = path === undefined ? values[a] : below(values[path.parent], path.rest)
+      if (!absent(x)) return x
+    }
+    return undefined
+  }
+  const list = LISTS[id] ?? []
+  for (let k = 0; k < list.length; k++) {
+    const a = list[k] ?? 0
+    const path = a < 0 ? PATHS[-1 - a] : undefined
+    const x = path === undefined ? valueAt(v, a) : below(valueAt(v, path.parent), path.rest)
+    if (!absent(x)) return x
   }
   return undefined
 }
@@ -182,6 +348,43 @@ const A = {
   ts: ['ts', 'time_iso8601', 'time_local', 'msec', 'time_us', 'time', 'timestamp', '@timestamp'],
 } as const satisfies Record<string, readonly Path[]>
 
+/** Ids of the alias lists. */
+const H = {
+  src_ip: aliasList(A.src_ip),
+  src_port: aliasList(A.src_port),
+  dst_ip: aliasList(A.dst_ip),
+  dst_port: aliasList(A.dst_port),
+  host: aliasList(A.host),
+  method: aliasList(A.method),
+  path: aliasList(A.path),
+  status: aliasList(A.status),
+  user_agent: aliasList(A.user_agent),
+  ja3: aliasList(A.ja3),
+  ja4: aliasList(A.ja4),
+  cf_ciphers_sha1: aliasList(A.cf_ciphers_sha1),
+  cf_extensions_sha1: aliasList(A.cf_extensions_sha1),
+  hello_length: aliasList(A.hello_length),
+  tls_version: aliasList(A.tls_version),
+  sni: aliasList(A.sni),
+  ts: aliasList(A.ts),
+} as const satisfies Record<keyof typeof A, number>
+
+/** Slots of the one-name keys http mapping reads. */
+const K = {
+  source: slot('source'),
+  sensor: slot('sensor'),
+  ts: slot('ts'),
+  request: slot('request'),
+  ja4h: slot('ja4h'),
+  ja4h_r: slot('ja4h_r'),
+  ja4h_ro: slot('ja4h_ro'),
+  tfh: slot('tfh'),
+  EdgeStartTimestamp: slot('EdgeStartTimestamp'),
+  EdgeEndTimestamp: slot('EdgeEndTimestamp'),
+}
+
+const REQUEST_HEADERS = aliasList([['request', 'headers']])
+
 /** Request duration keys and the unit of each. */
 const DURATIONS: readonly (readonly [string, 'ms' | 's' | 'us'])[] = [
   ['request_time_ms', 'ms'],
@@ -191,33 +394,41 @@ const DURATIONS: readonly (readonly [string, 'ms' | 's' | 'us'])[] = [
   ['duration_ms', 'ms'],
   ['duration', 's'],
 ]
+const DURATION_SLOTS = DURATIONS.map(([key, unit]) => ({ key, unit, slot: slot(key) }))
 
-const RECOGNISED: readonly (readonly Path[])[] = [
-  A.src_ip,
-  A.method,
-  ['request'],
-  A.cf_ciphers_sha1,
-  A.ja3,
-  A.ja4,
+const RECOGNISED: readonly number[] = [
+  H.src_ip,
+  H.method,
+  aliasList(['request']),
+  H.cf_ciphers_sha1,
+  H.ja3,
+  H.ja4,
 ]
+
+/** A record names a client, a request or ClientHello digests. */
+function recognised(v: View): boolean {
+  for (const id of RECOGNISED) if (first(v, id) !== undefined) return true
+  return false
+}
 
 const CLOUDFLARE_KEYS = ['ClientIP', 'ClientRequestHost', 'ClientRequestURI', 'EdgeStartTimestamp']
 const NGINX_KEYS = ['remote_addr', 'request_uri', 'http_user_agent', 'time_local', 'time_iso8601']
 const APACHE_KEYS = ['duration_us', 'time_us', 'remote_ip', 'request_duration_us']
+const CLOUDFLARE_SLOTS = CLOUDFLARE_KEYS.map(slot)
+const NGINX_SLOTS = NGINX_KEYS.map(slot)
+const APACHE_SLOTS = APACHE_KEYS.map(slot)
 
-function detectSource(o: Obj, fallback: string): string {
-  const named = own(o, 'source')
+function detectSource(v: View, fallback: string): string {
+  const named = valueAt(v, K.source)
   if (typeof named === 'string' && SOURCE_RE.test(named)) return named
-  if (isObj(own(o, 'request'))) return 'caddy'
-  if (CLOUDFLARE_KEYS.some((k) => Object.hasOwn(o, k))) return 'cloudflare'
-  if (NGINX_KEYS.some((k) => Object.hasOwn(o, k))) return 'nginx'
-  if (APACHE_KEYS.some((k) => Object.hasOwn(o, k))) return 'apache'
+  if (isObj(valueAt(v, K.request))) return 'caddy'
+  if (hasAny(v, CLOUDFLARE_SLOTS)) return 'cloudflare'
+  if (hasAny(v, NGINX_SLOTS)) return 'nginx'
+  if (hasAny(v, APACHE_SLOTS)) return 'apache'
   return fallback
 }
 
 const SOURCE_RE = /^[a-z0-9][a-z0-9_.-]{0,31}$/
-// RFC 9110 §5.6.2 token.
-const METHOD_RE = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/
 const JA3_RE = /^[0-9a-f]{32}$/
 // JA4 a_b_c: `t13d1516h2` (10 characters), then two 12-hex-digit hashes.
 const JA4_RE = /^[a-z0-9]{10}_[0-9a-f]{12}_[0-9a-f]{12}$/
@@ -226,7 +437,6 @@ const JA4H_RE = /^[a-z0-9]{12}_[0-9a-f]{12}_[0-9a-f]{12}_[0-9a-f]{12}$/
 const TFH_RE = /^[0-9a-f]{1,16}$/
 // Base64 of a SHA-1 (28 characters) or of its hex text (56): see docs/cloudflare.md.
 const CF_SHA1_RE = /^[A-Za-z0-9+/]{20,64}={0,2}$/
-const INT_RE = /^[0-9]{1,15}$/
 
 /** A failed field read: the record is dropped with this reason. */
 class Bad {
@@ -236,26 +446,26 @@ class Bad {
   ) {}
 }
 
-/** Reads fields of one record, collecting notes; required-field failures throw `Bad`. */
+/**
+ * Converts the fields of one record, collecting notes; required-field failures throw `Bad`. Each
+ * method takes the field's first present value (undefined when none is).
+ */
 class FieldReader {
   readonly notes: MappingNote[] = []
-
-  constructor(readonly o: Obj) {}
 
   note(n: MappingNote): void {
     if (!this.notes.includes(n)) this.notes.push(n)
   }
 
   /** Text, cut to `max` characters. Numbers are written out; other types are bad. */
-  text(field: string, aliases: readonly Path[], max: number, required = false): string | null {
-    const hit = first(this.o, aliases)
-    if (hit === undefined) {
+  text(field: string, v: unknown, max: number, required = false): string | null {
+    if (v === undefined) {
       if (required) throw new Bad('missing_field', field)
       return null
     }
     let s: string
-    if (typeof hit.value === 'string') s = hit.value
-    else if (typeof hit.value === 'number' && Number.isFinite(hit.value)) s = String(hit.value)
+    if (typeof v === 'string') s = v
+    else if (typeof v === 'number' && Number.isFinite(v)) s = String(v)
     else throw new Bad('bad_field', field)
     if (s.length > max) {
       this.note('field_truncated')
@@ -267,48 +477,78 @@ class FieldReader {
   }
 
   /** Text that must match `re`; otherwise null and a note (`lower` folds case first). */
-  format(aliases: readonly Path[], re: RegExp, lower = false): string | null {
-    const hit = first(this.o, aliases)
-    if (hit === undefined) return null
-    if (typeof hit.value === 'string') {
-      const s = lower ? hit.value.toLowerCase() : hit.value
+  format(v: unknown, re: RegExp, lower = false): string | null {
+    if (v === undefined) return null
+    if (typeof v === 'string') {
+      const s = lower ? v.toLowerCase() : v
       if (s.length <= MAX_FINGERPRINT_TEXT_CHARS && re.test(s)) return s
     }
     this.note('field_invalid')
     return null
   }
 
-  ip(field: string, aliases: readonly Path[], required: boolean): string | null {
-    const hit = first(this.o, aliases)
-    if (hit === undefined) {
+  ip(field: string, v: unknown, required: boolean): string | null {
+    if (v === undefined) {
       if (required) throw new Bad('missing_field', field)
       return null
     }
-    const ip = typeof hit.value === 'string' ? canonicalIp(hit.value) : undefined
+    const ip = typeof v === 'string' ? canonicalIp(v) : undefined
     if (ip === undefined) throw new Bad('bad_field', field)
     return ip
   }
 
   /** Integer in [min, max] from a number or decimal text; bad otherwise. */
-  int(field: string, aliases: readonly Path[], min: number, max: number): number | null {
-    const hit = first(this.o, aliases)
-    if (hit === undefined) return null
-    const n = toInt(hit.value)
+  int(field: string, v: unknown, min: number, max: number): number | null {
+    if (v === undefined) return null
+    const n = toInt(v)
     if (n === undefined || n < min || n > max) throw new Bad('bad_field', field)
     return n
   }
 }
 
+/** Decimal text of 1 to 15 digits (exact in a double) → its value; other types are undefined. */
 function toInt(v: unknown): number | undefined {
   if (typeof v === 'number') return Number.isSafeInteger(v) ? v : undefined
-  if (typeof v === 'string' && INT_RE.test(v)) return Number(v)
-  return undefined
+  if (typeof v !== 'string' || v.length === 0 || v.length > 15) return undefined
+  let n = 0
+  for (let i = 0; i < v.length; i++) {
+    const d = v.charCodeAt(i) - 0x30
+    if (d < 0 || d > 9) return undefined
+    n = n * 10 + d
+  }
+  return n
 }
 
+const POW10 = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12]
+
+/** A finite number, or decimal text `d{1,20}[.d{1,12}]` → its value. */
 function toNumber(v: unknown): number | undefined {
   if (typeof v === 'number') return Number.isFinite(v) ? v : undefined
-  if (typeof v === 'string' && /^[0-9]{1,20}(?:\.[0-9]{1,12})?$/.test(v)) return Number(v)
-  return undefined
+  if (typeof v !== 'string') return undefined
+  const n = v.length
+  let i = 0
+  let whole = 0
+  for (; i < n; i++) {
+    const d = v.charCodeAt(i) - 0x30
+    if (d < 0 || d > 9) break
+    whole = whole * 10 + d
+  }
+  const wholeDigits = i
+  if (wholeDigits < 1 || wholeDigits > 20) return undefined
+  if (i === n) return wholeDigits <= 15 ? whole : Number(v)
+  if (v.charCodeAt(i) !== 0x2e) return undefined
+  let frac = 0
+  for (i++; i < n; i++) {
+    const d = v.charCodeAt(i) - 0x30
+    if (d < 0 || d > 9) break
+    frac = frac * 10 + d
+  }
+  const fracDigits = i - wholeDigits - 1
+  if (fracDigits < 1 || fracDigits > 12 || i !== n) return undefined
+  // NOTE: up to 15 digits in all, the digits and the power of ten are exact doubles, so one
+  // division rounds correctly: the same double as Number(v), without parsing the text again.
+  const scale = POW10[fracDigits] ?? 1
+  return wholeDigits + fracDigits <= 15 ? (whole * scale + frac) / scale : Number(v)
 }
 
 // ─── Time ────────────────────────────────────────────────────────────────────────────────────
@@ -394,17 +634,28 @@ export function parseTimestampUs(v: unknown): number | undefined {
   return us
 }
 
+/** Milliseconds per Go duration unit. */
+const GO_DURATION_MS: ReadonlyMap<string, number> = new Map([
+  ['ns', 1e-6],
+  ['us', 1e-3],
+  ['µs', 1e-3],
+  ['ms', 1],
+  ['s', 1e3],
+  ['m', 60e3],
+  ['h', 3600e3],
+])
+
 /** A Go `time.Duration` string with one unit (Caddy's `duration_format string`) → ms. */
 function goDurationMs(s: string): number | undefined {
   const m = /^([0-9]{1,15}(?:\.[0-9]{1,9})?)(ns|us|µs|ms|s|m|h)$/.exec(s)
   if (m === null) return undefined
-  const scale = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1e3, m: 60e3, h: 3600e3 }[m[2] ?? 's']
+  const scale = GO_DURATION_MS.get(m[2] ?? 's')
   return scale === undefined ? undefined : Number(m[1]) * scale
 }
 
-function durationMs(r: FieldReader): number | null {
-  for (const [key, unit] of DURATIONS) {
-    const v = own(r.o, key)
+function durationMs(r: FieldReader, o: View): number | null {
+  for (const { key, unit, slot: i } of DURATION_SLOTS) {
+    const v = valueAt(o, i)
     if (absent(v)) continue
     let ms = toNumber(v)
     if (ms !== undefined) ms = unit === 's' ? ms * 1e3 : unit === 'us' ? ms / 1e3 : ms
@@ -417,48 +668,56 @@ function durationMs(r: FieldReader): number | null {
     return Math.round(ms * 1000) / 1000
   }
   // Cloudflare: the edge's own start and end times.
-  const start = parseTimestampUs(own(r.o, 'EdgeStartTimestamp'))
-  const end = parseTimestampUs(own(r.o, 'EdgeEndTimestamp'))
+  const start = parseTimestampUs(valueAt(o, K.EdgeStartTimestamp))
+  const end = parseTimestampUs(valueAt(o, K.EdgeEndTimestamp))
   if (start !== undefined && end !== undefined && end >= start) return (end - start) / 1000
   return null
 }
 
 // ─── TLS version names, as the tls event writes them ─────────────────────────────────────────
 
-const VERSION_BY_NUMBER: Readonly<Record<number, string>> = {
-  0x0300: 'ssl3',
-  0x0301: '1.0',
-  0x0302: '1.1',
-  0x0303: '1.2',
-  0x0304: '1.3',
-}
-const VERSION_BY_NAME: Readonly<Record<string, string>> = {
-  sslv3: 'ssl3',
-  ssl3: 'ssl3',
-  tlsv1: '1.0',
-  'tlsv1.0': '1.0',
-  'tlsv1.1': '1.1',
-  'tlsv1.2': '1.2',
-  'tlsv1.3': '1.3',
-  '1.0': '1.0',
-  '1.1': '1.1',
-  '1.2': '1.2',
-  '1.3': '1.3',
-  'tls1.2': '1.2',
-  'tls1.3': '1.3',
-}
+const VERSION_BY_NUMBER: ReadonlyMap<number, string> = new Map([
+  [0x0300, 'ssl3'],
+  [0x0301, '1.0'],
+  [0x0302, '1.1'],
+  [0x0303, '1.2'],
+  [0x0304, '1.3'],
+])
+/** Lower-case names; a Map, so that `constructor` or `__proto__` name no version. */
+const VERSION_BY_NAME: ReadonlyMap<string, string> = new Map([
+  ['sslv3', 'ssl3'],
+  ['ssl3', 'ssl3'],
+  ['tlsv1', '1.0'],
+  ['tlsv1.0', '1.0'],
+  ['tlsv1.1', '1.1'],
+  ['tlsv1.2', '1.2'],
+  ['tlsv1.3', '1.3'],
+  ['1.0', '1.0'],
+  ['1.1', '1.1'],
+  ['1.2', '1.2'],
+  ['1.3', '1.3'],
+  ['tls1.2', '1.2'],
+  ['tls1.3', '1.3'],
+])
+/** The same under the spellings servers write (`TLSv1.3`, `SSLv3`), found without folding case. */
+const VERSION_BY_SPELLING: ReadonlyMap<string, string> = new Map(
+  [...VERSION_BY_NAME].flatMap(([k, v]) => [
+    [k, v],
+    [k.toUpperCase(), v],
+    [k.replace(/^tls|^ssl/, (p) => p.toUpperCase()), v],
+  ]),
+)
 
-function tlsVersion(r: FieldReader): string | null {
-  const hit = first(r.o, A.tls_version)
-  if (hit === undefined) return null
-  const v = hit.value
+function tlsVersion(r: FieldReader, o: View): string | null {
+  const v = first(o, H.tls_version)
+  if (v === undefined) return null
   // Cloudflare writes `none` for plain HTTP.
   if (v === 'none' || v === 'NONE') return null
   const name =
     typeof v === 'number'
-      ? VERSION_BY_NUMBER[v]
+      ? VERSION_BY_NUMBER.get(v)
       : typeof v === 'string'
-        ? VERSION_BY_NAME[v.toLowerCase()]
+        ? (VERSION_BY_SPELLING.get(v) ?? VERSION_BY_NAME.get(v.toLowerCase()))
         : undefined
   if (name === undefined) r.note('field_invalid')
   return name ?? null
@@ -466,8 +725,8 @@ function tlsVersion(r: FieldReader): string | null {
 
 // ─── http ────────────────────────────────────────────────────────────────────────────────────
 
-function caddyUserAgent(o: Obj): unknown {
-  const headers = at(o, ['request', 'headers'])
+function caddyUserAgent(o: View): unknown {
+  const headers = first(o, REQUEST_HEADERS)
   if (!isObj(headers)) return undefined
   // Go canonicalises header names (`User-Agent`); look case-insensitively all the same.
   for (const k of Object.keys(headers)) {
@@ -479,42 +738,48 @@ function caddyUserAgent(o: Obj): unknown {
 }
 
 /** Method and target of a request line (`%r`, `$request`): `GET /x HTTP/1.1`. */
-function requestLine(o: Obj): { method: string; path: string } | undefined {
-  const line = own(o, 'request')
+function requestLine(o: View): { method: string; path: string } | undefined {
+  const line = valueAt(o, K.request)
   if (typeof line !== 'string') return undefined
   const m = /^(\S+) (\S+)(?: HTTP\/\d(?:\.\d)?)?$/.exec(line)
   return m === null ? undefined : { method: m[1] ?? '', path: m[2] ?? '' }
 }
 
-function timestamp(
-  r: FieldReader,
-  field: string,
-  aliases: readonly Path[],
-  ctx: MappingContext,
-): string {
-  const hit = first(r.o, aliases)
-  if (hit === undefined) {
+/** The event time: the first present alias, else Cloudflare's start, else the context's. */
+function timestamp(field: string, v: unknown, edgeStart: unknown, ctx: MappingContext): string {
+  if (v === undefined) {
     // Cloudflare's key is last in line: no other format has it.
-    const cf = own(r.o, 'EdgeStartTimestamp')
-    if (absent(cf)) return isoFromUs(ctx.nowUs ?? ctx.now.getTime() * 1000)
-    const us = parseTimestampUs(cf)
+    if (absent(edgeStart)) return isoFromUs(ctx.nowUs ?? ctx.now.getTime() * 1000)
+    const us = parseTimestampUs(edgeStart)
     if (us === undefined) throw new Bad('bad_field', 'EdgeStartTimestamp')
     return isoFromUs(us)
   }
-  const us = parseTimestampUs(hit.value)
+  const us = parseTimestampUs(v)
   if (us === undefined) throw new Bad('bad_field', field)
   return isoFromUs(us)
 }
 
-function sensorOf(r: FieldReader, ctx: MappingContext): string {
-  return r.text('sensor', ['sensor'], MAX_NAME_CHARS) ?? ctx.sensor
+function sensorOf(r: FieldReader, v: unknown, ctx: MappingContext): string {
+  return r.text('sensor', v, MAX_NAME_CHARS) ?? ctx.sensor
 }
 
-function mapHttp(o: Obj, ctx: MappingContext, ours: boolean): MappingResult {
-  const r = new FieldReader(o)
-  const src_ip = r.ip('src_ip', A.src_ip, true) ?? ''
-  let method = r.text('method', A.method, MAX_METHOD_CHARS + 1)
-  let path = r.text('path', A.path, MAX_PATH_CHARS)
+// RFC 9110 §5.6.2 token: tchar = "!" / "#" / "$" / "%" / "&" / "'" / "*" / "+" / "-" / "." /
+// "^" / "_" / "`" / "|" / "~" / DIGIT / ALPHA.
+const TCHAR = new Uint8Array(128)
+for (const c of "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
+  TCHAR[c.charCodeAt(0)] = 1
+
+function isToken(s: string): boolean {
+  if (s.length === 0) return false
+  for (let i = 0; i < s.length; i++) if (TCHAR[s.charCodeAt(i)] !== 1) return false
+  return true
+}
+
+function mapHttp(o: View, ctx: MappingContext, ours: boolean): MappingResult {
+  const r = new FieldReader()
+  const src_ip = r.ip('src_ip', first(o, H.src_ip), true) ?? ''
+  let method = r.text('method', first(o, H.method), MAX_METHOD_CHARS + 1)
+  let path = r.text('path', first(o, H.path), MAX_PATH_CHARS)
   if (method === null || path === null) {
     const line = requestLine(o)
     method ??= line?.method ?? null
@@ -522,15 +787,14 @@ function mapHttp(o: Obj, ctx: MappingContext, ours: boolean): MappingResult {
   }
   if (method === null) throw new Bad('missing_field', 'method')
   if (path === null) throw new Bad('missing_field', 'path')
-  if (method.length > MAX_METHOD_CHARS || !METHOD_RE.test(method))
-    throw new Bad('bad_field', 'method')
-  let status = r.int('status', A.status, 0, 999)
+  if (method.length > MAX_METHOD_CHARS || !isToken(method)) throw new Bad('bad_field', 'method')
+  let status = r.int('status', first(o, H.status), 0, 999)
   // Caddy logs 0 for a request that got no response.
   if (status !== null && status < 100) {
     if (status !== 0) throw new Bad('bad_field', 'status')
     status = null
   }
-  let user_agent = r.text('user_agent', A.user_agent, MAX_USER_AGENT_CHARS)
+  let user_agent = r.text('user_agent', first(o, H.user_agent), MAX_USER_AGENT_CHARS)
   if (user_agent === null) {
     const ua = caddyUserAgent(o)
     if (typeof ua === 'string' && ua !== '') {
@@ -540,31 +804,31 @@ function mapHttp(o: Obj, ctx: MappingContext, ours: boolean): MappingResult {
   }
   const event: HttpEvent = {
     type: 'http',
-    ts: timestamp(r, 'ts', A.ts, ctx),
-    sensor: ours ? sensorOf(r, ctx) : ctx.sensor,
+    ts: timestamp('ts', first(o, H.ts), valueAt(o, K.EdgeStartTimestamp), ctx),
+    sensor: ours ? sensorOf(r, given(valueAt(o, K.sensor)), ctx) : ctx.sensor,
     // Our own event without a source of its own came from a tlsight sensor.
     source: detectSource(o, ours ? 'tlsight' : ctx.source),
     src_ip,
-    src_port: r.int('src_port', A.src_port, 0, 65_535),
-    dst_ip: r.ip('dst_ip', A.dst_ip, false),
-    dst_port: r.int('dst_port', A.dst_port, 0, 65_535),
-    host: r.text('host', A.host, MAX_HOST_CHARS),
+    src_port: r.int('src_port', first(o, H.src_port), 0, 65_535),
+    dst_ip: r.ip('dst_ip', first(o, H.dst_ip), false),
+    dst_port: r.int('dst_port', first(o, H.dst_port), 0, 65_535),
+    host: r.text('host', first(o, H.host), MAX_HOST_CHARS),
     method,
     path,
     status,
     user_agent,
-    request_time_ms: durationMs(r),
-    ja4h: r.format(['ja4h'], JA4H_RE),
-    ja4h_r: r.text('ja4h_r', ['ja4h_r'], MAX_FINGERPRINT_TEXT_CHARS),
-    ja4h_ro: r.text('ja4h_ro', ['ja4h_ro'], MAX_FINGERPRINT_TEXT_CHARS),
-    tfh: r.format(['tfh'], TFH_RE),
-    ja3: r.format(A.ja3, JA3_RE, true),
-    ja4: r.format(A.ja4, JA4_RE),
-    cf_ciphers_sha1: r.format(A.cf_ciphers_sha1, CF_SHA1_RE),
-    cf_extensions_sha1: r.format(A.cf_extensions_sha1, CF_SHA1_RE),
-    hello_length: r.int('hello_length', A.hello_length, 0, MAX_HELLO_LENGTH),
-    tls_version: tlsVersion(r),
-    sni: r.text('sni', A.sni, MAX_HOST_CHARS),
+    request_time_ms: durationMs(r, o),
+    ja4h: r.format(given(valueAt(o, K.ja4h)), JA4H_RE),
+    ja4h_r: r.text('ja4h_r', given(valueAt(o, K.ja4h_r)), MAX_FINGERPRINT_TEXT_CHARS),
+    ja4h_ro: r.text('ja4h_ro', given(valueAt(o, K.ja4h_ro)), MAX_FINGERPRINT_TEXT_CHARS),
+    tfh: r.format(given(valueAt(o, K.tfh)), TFH_RE),
+    ja3: r.format(first(o, H.ja3), JA3_RE, true),
+    ja4: r.format(first(o, H.ja4), JA4_RE),
+    cf_ciphers_sha1: r.format(first(o, H.cf_ciphers_sha1), CF_SHA1_RE),
+    cf_extensions_sha1: r.format(first(o, H.cf_extensions_sha1), CF_SHA1_RE),
+    hello_length: r.int('hello_length', first(o, H.hello_length), 0, MAX_HELLO_LENGTH),
+    tls_version: tlsVersion(r, o),
+    sni: r.text('sni', first(o, H.sni), MAX_HOST_CHARS),
   }
   return { ok: true, event, notes: r.notes }
 }
@@ -574,8 +838,14 @@ function mapHttp(o: Obj, ctx: MappingContext, ours: boolean): MappingResult {
 const TRANSPORTS: readonly Transport[] = ['tcp', 'quic', 'dtls']
 const RESUMPTION = ['session_ticket', 'psk', 'early_data', 'session_id']
 
-function list(r: FieldReader, field: string, max: number, allowed?: readonly string[]): string[] {
-  const v = own(r.o, field)
+function list(
+  r: FieldReader,
+  o: Obj,
+  field: string,
+  max: number,
+  allowed?: readonly string[],
+): string[] {
+  const v = own(o, field)
   if (absent(v)) return []
   if (!Array.isArray(v)) throw new Bad('bad_field', field)
   const out: string[] = []
@@ -594,13 +864,13 @@ function list(r: FieldReader, field: string, max: number, allowed?: readonly str
 
 function cert(c: unknown, r: FieldReader): CertInfo {
   if (!isObj(c)) throw new Bad('bad_field', 'certs')
-  const cr = new FieldReader(c)
+  const cr = new FieldReader()
   const role = own(c, 'role')
-  const index = cr.int('certs.index', ['index'], 0, MAX_CERTS)
+  const index = cr.int('certs.index', given(own(c, 'index')), 0, MAX_CERTS)
   const selfSigned = own(c, 'self_signed')
   if ((role !== 'server' && role !== 'client') || index === null)
     throw new Bad('bad_field', 'certs')
-  const t = (k: string) => cr.text(`certs.${k}`, [k], MAX_FINGERPRINT_TEXT_CHARS)
+  const t = (k: string) => cr.text(`certs.${k}`, given(own(c, k)), MAX_FINGERPRINT_TEXT_CHARS)
   const time = (k: string) => {
     const v = own(c, k)
     if (absent(v)) return null
@@ -615,24 +885,25 @@ function cert(c: unknown, r: FieldReader): CertInfo {
     subject_cn: t('subject_cn'),
     issuer: t('issuer') ?? '',
     issuer_cn: t('issuer_cn'),
-    sans: list(cr, 'sans', MAX_HOST_CHARS),
+    sans: list(cr, c, 'sans', MAX_HOST_CHARS),
     not_before: time('not_before'),
     not_after: time('not_after'),
-    serial: cr.format(['serial'], /^[0-9a-f]{1,256}$/, true) ?? '',
-    sha256: cr.format(['sha256'], /^[0-9a-f]{64}$/, true) ?? '',
+    serial: cr.format(given(own(c, 'serial')), /^[0-9a-f]{1,256}$/, true) ?? '',
+    sha256: cr.format(given(own(c, 'sha256')), /^[0-9a-f]{64}$/, true) ?? '',
     self_signed: selfSigned === true,
     ja4x: t('ja4x'),
     ja4x_r: t('ja4x_r'),
-    anomalies: list(cr, 'anomalies', MAX_NAME_CHARS),
+    anomalies: list(cr, c, 'anomalies', MAX_NAME_CHARS),
   }
   for (const n of cr.notes) r.note(n)
   return info
 }
 
 function mapTls(o: Obj, ctx: MappingContext): MappingResult {
-  const r = new FieldReader(o)
+  const r = new FieldReader()
+  const get = (k: string) => given(own(o, k))
   const port = (k: string) => {
-    const p = r.int(k, [k], 0, 65_535)
+    const p = r.int(k, get(k), 0, 65_535)
     if (p === null) throw new Bad('missing_field', k)
     return p
   }
@@ -640,30 +911,30 @@ function mapTls(o: Obj, ctx: MappingContext): MappingResult {
   if (!TRANSPORTS.some((t) => t === transport)) throw new Bad('bad_field', 'transport')
   const certs = own(o, 'certs')
   if (!absent(certs) && !Array.isArray(certs)) throw new Bad('bad_field', 'certs')
-  const fp = (k: string) => r.text(k, [k], MAX_FINGERPRINT_TEXT_CHARS)
+  const fp = (k: string) => r.text(k, get(k), MAX_FINGERPRINT_TEXT_CHARS)
   const event: TlsEvent = {
     type: 'tls',
-    ts: timestamp(r, 'ts', ['ts'], ctx),
-    sensor: sensorOf(r, ctx),
-    src_ip: r.ip('src_ip', ['src_ip'], true) ?? '',
+    ts: timestamp('ts', get('ts'), own(o, 'EdgeStartTimestamp'), ctx),
+    sensor: sensorOf(r, get('sensor'), ctx),
+    src_ip: r.ip('src_ip', get('src_ip'), true) ?? '',
     src_port: port('src_port'),
-    dst_ip: r.ip('dst_ip', ['dst_ip'], true) ?? '',
+    dst_ip: r.ip('dst_ip', get('dst_ip'), true) ?? '',
     dst_port: port('dst_port'),
     transport: transport === 'quic' ? 'quic' : transport === 'dtls' ? 'dtls' : 'tcp',
-    hello_index: r.int('hello_index', ['hello_index'], 0, 255) ?? 1,
-    sni: r.text('sni', ['sni'], MAX_HOST_CHARS),
-    alpn: list(r, 'alpn', MAX_NAME_CHARS),
+    hello_index: r.int('hello_index', get('hello_index'), 0, 255) ?? 1,
+    sni: r.text('sni', get('sni'), MAX_HOST_CHARS),
+    alpn: list(r, o, 'alpn', MAX_NAME_CHARS),
     tls_version: fp('tls_version'),
     tls_version_negotiated: fp('tls_version_negotiated'),
-    ja3: r.format(['ja3'], JA3_RE, true),
+    ja3: r.format(get('ja3'), JA3_RE, true),
     ja3_str: fp('ja3_str'),
     ja4: fp('ja4'),
     ja4_r: fp('ja4_r'),
     ja4_o: fp('ja4_o'),
     ja4_ro: fp('ja4_ro'),
     ja4_stable: fp('ja4_stable'),
-    resumption: list(r, 'resumption', MAX_NAME_CHARS, RESUMPTION),
-    ja3s: r.format(['ja3s'], JA3_RE, true),
+    resumption: list(r, o, 'resumption', MAX_NAME_CHARS, RESUMPTION),
+    ja3s: r.format(get('ja3s'), JA3_RE, true),
     ja3s_str: fp('ja3s_str'),
     ja4s: fp('ja4s'),
     ja4s_r: fp('ja4s_r'),
@@ -671,13 +942,13 @@ function mapTls(o: Obj, ctx: MappingContext): MappingResult {
     ja4ts: fp('ja4ts'),
     ja4l_c: fp('ja4l_c'),
     ja4l_s: fp('ja4l_s'),
-    tft: r.format(['tft'], TFH_RE),
-    tft_stable: r.format(['tft_stable'], TFH_RE),
-    cf_ciphers_sha1: r.format(['cf_ciphers_sha1'], CF_SHA1_RE),
-    cf_extensions_sha1: r.format(['cf_extensions_sha1'], CF_SHA1_RE),
-    hello_length: r.int('hello_length', ['hello_length'], 0, MAX_HELLO_LENGTH),
+    tft: r.format(get('tft'), TFH_RE),
+    tft_stable: r.format(get('tft_stable'), TFH_RE),
+    cf_ciphers_sha1: r.format(get('cf_ciphers_sha1'), CF_SHA1_RE),
+    cf_extensions_sha1: r.format(get('cf_extensions_sha1'), CF_SHA1_RE),
+    hello_length: r.int('hello_length', get('hello_length'), 0, MAX_HELLO_LENGTH),
     certs: [],
-    anomalies: list(r, 'anomalies', MAX_NAME_CHARS),
+    anomalies: list(r, o, 'anomalies', MAX_NAME_CHARS),
   }
   if (Array.isArray(certs)) {
     for (const c of certs) {
@@ -701,14 +972,14 @@ export function recordToEvent(obj: unknown, ctx: MappingContext): MappingResult 
   try {
     const type = own(obj, 'type')
     if (type === 'tls') return mapTls(obj, ctx)
-    if (type === 'http') return mapHttp(obj, ctx, true)
+    const o = viewOf(obj)
+    if (type === 'http') return mapHttp(o, ctx, true)
     // Another event type of ours (tcp, session, alert …) is not collected from logs.
-    if (typeof type === 'string' && Object.hasOwn(obj, 'ts') && Object.hasOwn(obj, 'sensor'))
+    if (typeof type === 'string' && has(o, K.ts) && has(o, K.sensor))
       return { ok: false, reason: 'unmapped' }
     // A record is one of ours to map if it names a client, a request or ClientHello digests.
-    if (!RECOGNISED.some((aliases) => first(obj, aliases) !== undefined))
-      return { ok: false, reason: 'unmapped' }
-    return mapHttp(obj, ctx, false)
+    if (!recognised(o)) return { ok: false, reason: 'unmapped' }
+    return mapHttp(o, ctx, false)
   } catch (e) {
     if (e instanceof Bad) return { ok: false, reason: e.reason, field: e.field }
     throw e

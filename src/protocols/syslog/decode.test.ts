@@ -9,6 +9,7 @@ import { requireTool } from '../../../test/helpers/tools.ts'
 import {
   MAX_SYSLOG_MESSAGE_BYTES,
   MAX_SYSLOG_SD_ITEMS,
+  isValidUtf8,
   parseSyslog,
   type ParseSyslogOptions,
   type SyslogMessage,
@@ -347,6 +348,72 @@ test('bytes and strings parse alike; trailers and BOM go; bad UTF-8 is flagged',
     assert.deepEqual(r.anomalies, ['syslog.missing_pri', 'syslog.invalid_utf8'], String(seq))
   }
   assert.deepEqual(parse(Uint8Array.of(0xf0, 0x9f, 0x98, 0x80)).anomalies, ['syslog.missing_pri'])
+})
+
+test('UTF-8: each field is flagged and decoded alike wherever the bad or non-ASCII bytes sit', () => {
+  const enc = new TextEncoder()
+  const lenient = new TextDecoder('utf-8', { ignoreBOM: true })
+  const pre = enc.encode('<13>Nov 22 10:00:00 h t: a')
+  // Every 1- and 2-byte sequence, and 3-byte ones around the continuation range, inside MSG.
+  const seqs: number[][] = []
+  for (let x = 0; x < 256; x++) {
+    seqs.push([x])
+    for (let y = 0; y < 256; y++) seqs.push([x, y])
+  }
+  for (let x = 0xe0; x <= 0xf4; x++)
+    for (const y of [0x7f, 0x80, 0x8f, 0x90, 0x9f, 0xa0, 0xbf, 0xc0])
+      for (const z of [0x7f, 0x80, 0xbf, 0xc0]) seqs.push([x, y, z], [x, y, z, 0x80])
+  for (const seq of seqs) {
+    const b = Uint8Array.of(...pre, ...seq, 0x62)
+    const v = parse(b)
+    const body = Uint8Array.of(0x61, ...seq, 0x62)
+    assert.equal(v.anomalies.includes('syslog.invalid_utf8'), !isValidUtf8(body), String(seq))
+    if (seq.every((c) => c !== 0x0a && c !== 0x0d && c !== 0)) {
+      assert.equal(v.message, lenient.decode(body), String(seq))
+      assert.equal(v.hostname, 'h')
+      assert.equal(v.appName, 't')
+    }
+  }
+  // Non-ASCII and bad bytes in the header fields, with an ASCII or a non-ASCII MSG.
+  const host = (h: number[], m: number[]) =>
+    parse(Uint8Array.of(...enc.encode('<13>Nov 22 10:00:00 '), ...h, ...enc.encode(' t: '), ...m))
+  assert.equal(host([0x68, 0xc3, 0xa9], [0x6d]).hostname, 'hé')
+  assert.deepEqual(host([0x68, 0xc3, 0xa9], [0x6d]).anomalies, [])
+  assert.equal(host([0x68, 0xff], [0xc3, 0xa9]).hostname, 'h\uFFFD')
+  assert.equal(host([0x68, 0xff], [0xc3, 0xa9]).message, 'é')
+  assert.deepEqual(host([0x68, 0xff], [0xc3, 0xa9]).anomalies, ['syslog.invalid_utf8'])
+})
+
+test('RFC 3164 year: a repeated stamp follows `now` across the new year; Date or ms alike', () => {
+  const line = '<13>Jun 30 12:00:00 h m'
+  // Same stamp, `now` in different years: the answer must not be a stale one.
+  for (const now of [
+    Date.UTC(2026, 5, 30, 12),
+    Date.UTC(2027, 5, 30, 12),
+    Date.UTC(2026, 5, 30, 12),
+  ]) {
+    const year = new Date(now).getUTCFullYear()
+    assert.equal(parse(line, { now }).timestamp, `${year}-06-30T12:00:00.000Z`)
+    assert.equal(parse(line, { now: new Date(now) }).timestamp, `${year}-06-30T12:00:00.000Z`)
+  }
+  const dec = '<13>Dec 31 23:59:59 h m'
+  assert.equal(
+    parse(dec, { now: Date.UTC(2026, 11, 31, 23, 59, 59) }).timestamp,
+    '2026-12-31T23:59:59.000Z',
+  )
+  assert.equal(
+    parse(dec, { now: Date.UTC(2027, 0, 1, 0, 0, 1) }).timestamp,
+    '2026-12-31T23:59:59.000Z',
+  )
+  // The sender's offset is part of the answer.
+  assert.equal(
+    parse(line, { now: Date.UTC(2026, 5, 30, 12), rfc3164UtcOffsetMinutes: -120 }).timestamp,
+    '2026-06-30T14:00:00.000Z',
+  )
+  assert.equal(
+    parse(line, { now: Date.UTC(2026, 5, 30, 12) }).timestamp,
+    '2026-06-30T12:00:00.000Z',
+  )
 })
 
 test('empty input is the only failure', () => {

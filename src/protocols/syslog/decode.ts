@@ -107,6 +107,19 @@ const DASH = 0x2d
 const encoder = new TextEncoder()
 // ignoreBOM keeps a BOM in the text: only a BOM at the very start of MSG is a marker (§6.4).
 const decoder = new TextDecoder('utf-8', { ignoreBOM: true })
+const strictDecoder = new TextDecoder('utf-8', { ignoreBOM: true, fatal: true })
+
+/**
+ * The whole message as text when it is valid UTF-8, else undefined. One native validate and
+ * decode per message costs less than a JS validity scan and a decode per field.
+ */
+function wholeText(b: Uint8Array, end: number): string | undefined {
+  try {
+    return strictDecoder.decode(end === b.length ? b : b.subarray(0, end))
+  } catch {
+    return undefined
+  }
+}
 
 /**
  * Parses one syslog message. Fails only on an empty message: everything else yields a record,
@@ -149,12 +162,21 @@ export function parseSyslog(
 
 class Parser {
   pos = 0
+  /** The message is valid UTF-8 (so is every field: all fields end at ASCII delimiters). */
+  readonly valid: boolean
+  /** The message as text when it is all ASCII (byte offsets are then string offsets), or ''. */
+  readonly ascii: string
 
   constructor(
     readonly b: Uint8Array,
     readonly end: number,
     readonly anomalies: SyslogAnomaly[],
-  ) {}
+  ) {
+    const whole = wholeText(b, end)
+    this.valid = whole !== undefined
+    // Valid UTF-8 decodes to as many UTF-16 units as bytes only when every byte is ASCII.
+    this.ascii = whole !== undefined && whole.length === end ? whole : ''
+  }
 
   flag(a: SyslogAnomaly): void {
     if (!this.anomalies.includes(a)) this.anomalies.push(a)
@@ -222,8 +244,9 @@ class Parser {
   }
 
   text(start: number, stop: number): string {
+    if (this.ascii !== '') return this.ascii.slice(start, stop)
     const bytes = this.b.subarray(start, stop)
-    if (!isValidUtf8(bytes)) this.flag('syslog.invalid_utf8')
+    if (!this.valid && !isValidUtf8(bytes)) this.flag('syslog.invalid_utf8')
     return decoder.decode(bytes)
   }
 
@@ -550,12 +573,15 @@ function rfc5424Timestamp(text: string, p: Parser): string | undefined {
 }
 
 const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec']
+/** The three bytes of each month name, ORed with 0x20, packed into one number → 0..11. */
+const MONTH_BY_CODE = new Map(
+  MONTHS.map((m, i) => [(m.charCodeAt(0) << 16) | (m.charCodeAt(1) << 8) | m.charCodeAt(2), i]),
+)
 
 /** RFC 3164 §4.1.2 month abbreviation (matched case-insensitively) → 0..11, or -1. */
 function monthIndex(a: number, b: number, c: number): number {
   if (a < 0 || b < 0 || c < 0) return -1
-  const s = String.fromCharCode(a | 0x20, b | 0x20, c | 0x20)
-  return MONTHS.indexOf(s)
+  return MONTH_BY_CODE.get(((a | 0x20) << 16) | ((b | 0x20) << 8) | (c | 0x20)) ?? -1
 }
 
 /**
@@ -572,21 +598,54 @@ function inferYear(
   options: ParseSyslogOptions,
 ): string | undefined {
   if (hh > 23 || mm > 59 || ss > 59 || day < 1) return undefined
-  const nowMs = options.now === undefined ? Date.now() : Number(options.now)
+  const now = options.now
+  const nowMs = now === undefined ? Date.now() : typeof now === 'number' ? now : now.getTime()
+  const offsetMin = options.rfc3164UtcOffsetMinutes ?? 0
+  const hour = Math.floor(nowMs / 3_600_000)
   // A sender stamps every message of a second alike: the last answer serves while `now` stays
   // in the same hour (the year can only change across a new year's hour).
-  const key = `${month}|${day}|${hh}|${mm}|${ss}|${ms}|${options.rfc3164UtcOffsetMinutes ?? 0}`
-  if (key === lastYearKey && Math.floor(nowMs / 3_600_000) === lastYearHour) return lastYearIso
+  const c = lastYear
+  if (
+    c.hour === hour &&
+    c.ms === ms &&
+    c.ss === ss &&
+    c.mm === mm &&
+    c.hh === hh &&
+    c.day === day &&
+    c.month === month &&
+    (c.offsetMin === offsetMin || (Number.isNaN(c.offsetMin) && Number.isNaN(offsetMin)))
+  ) {
+    return c.iso
+  }
   const iso = inferYearUncached(month, day, hh, mm, ss, ms, options, nowMs)
-  lastYearKey = key
-  lastYearHour = Math.floor(nowMs / 3_600_000)
-  lastYearIso = iso
+  lastYear = { month, day, hh, mm, ss, ms, offsetMin, hour, iso }
   return iso
 }
 
-let lastYearKey = ''
-let lastYearHour = NaN
-let lastYearIso: string | undefined
+interface YearAnswer {
+  month: number
+  day: number
+  hh: number
+  mm: number
+  ss: number
+  ms: number
+  offsetMin: number
+  /** `now` in whole hours since the epoch. */
+  hour: number
+  iso: string | undefined
+}
+
+let lastYear: YearAnswer = {
+  month: NaN,
+  day: NaN,
+  hh: NaN,
+  mm: NaN,
+  ss: NaN,
+  ms: NaN,
+  offsetMin: NaN,
+  hour: NaN,
+  iso: undefined,
+}
 
 function inferYearUncached(
   month: number,
