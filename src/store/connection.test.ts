@@ -1,6 +1,11 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { redactUrl, withoutLowCardinality } from './connection.ts'
+import { mkdirSync, readdirSync } from 'node:fs'
+import { join } from 'node:path'
+import { redactUrl, STAGING_DIR, withoutLowCardinality } from './connection.ts'
+import { openStore } from './index.ts'
+import { httpEvent, nowUs, tempDir, testConfig } from './test-helpers/fixtures.ts'
+import { isoFromUs } from '../events/time.ts'
 
 test('withoutLowCardinality unwraps every LowCardinality, nested ones too', () => {
   assert.equal(withoutLowCardinality('LowCardinality(String)'), 'String')
@@ -20,4 +25,28 @@ test('withoutLowCardinality unwraps every LowCardinality, nested ones too', () =
 test('redactUrl drops credentials', () => {
   assert.equal(redactUrl('http://u:secret@ch:8123/'), 'http://ch:8123/')
   assert.equal(redactUrl('not a url'), '<invalid url>')
+})
+
+test('a data directory whose name has glob characters still stores events', async () => {
+  // The embedded engine reads staged batches with file(), which would take these as globs.
+  const dir = join(tempDir('glob'), 'data-{a,b}*[1]?')
+  mkdirSync(dir)
+  const store = await openStore(testConfig(dir, 'glob'))
+  try {
+    const e = httpEvent(1, { path: '/glob' })
+    await store.writer.write(e)
+    await store.writer.flush()
+    const page = await store.queries.listEvents({
+      type: 'http',
+      from: isoFromUs(nowUs(3600)),
+      to: isoFromUs(nowUs(-60)),
+    })
+    assert.deepEqual(
+      page.events.map((x) => (x as { path: string }).path),
+      ['/glob'],
+    )
+    assert.deepEqual(readdirSync(join(dir, STAGING_DIR)), [])
+  } finally {
+    await store.close()
+  }
 })

@@ -189,7 +189,14 @@ export async function openStoreConnection(config: StoreConfig): Promise<StoreCon
     // table (100k rows): parsing text straight into its ten LowCardinality columns costs
     // ~10.7 µs a row, parsing plain and casting ~3.1 µs; chDB's in-memory raw insert adds
     // ~30 % over reading a file.
+    // file() reads `*`, `?`, `{…}` and `[…]` in a path as globs: a data directory named with
+    // them keeps the in-memory insert.
+    const globbed = /[*?{}[\]]/.test(staging)
     const rawInsert: RawInsert = async (table, body, settings) => {
+      if (globbed) {
+        await chdb.chdb.rawInsert({ table, values: body, format: 'JSONEachRow', settings })
+        return
+      }
       let structure = structures.get(table)
       if (structure === undefined) {
         structure = await plainStructure(client, table)
