@@ -3,6 +3,7 @@ import assert from 'node:assert/strict'
 import { formatRfc5424 } from '../protocols/syslog/index.ts'
 import type { HttpEvent } from '../events/http.ts'
 import { decodeMessage, type DecodeContext, type DecodeOutcome } from './decode.ts'
+import { NULL_TLS } from './test-helpers.ts'
 
 const enc = new TextEncoder()
 const NOW = new Date(Date.UTC(2026, 10, 22, 12))
@@ -155,15 +156,7 @@ test('nginx syslog: ASCII, raw UTF-8 and bad bytes in the JSON decode to the sam
     status: 200,
     user_agent: 'ua é',
     request_time_ms: 12,
-    ja4h: null,
-    ja4h_r: null,
-    ja4h_ro: null,
-    tfh: null,
-    ja3: null,
-    ja4: null,
-    cf_ciphers_sha1: null,
-    cf_extensions_sha1: null,
-    hello_length: null,
+    ...NULL_TLS,
     tls_version: '1.3',
     sni: 'a.example',
   }

@@ -194,8 +194,8 @@ export async function ingestBody(
       for (const d of out.drops) drop(d.reason)
       for (const e of out.events) events.push(e)
     }
-    received += events.length
     const n = events.length
+    received += n
     const r = gate.submit('ingest', events)
     if (typeof r === 'boolean') {
       if (r) accepted += n

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict'
 import fc from 'fast-check'
 import type { HttpEvent } from '../events/http.ts'
 import type { TlsEvent } from '../events/tls.ts'
+import { NULL_TLS } from './test-helpers.ts'
 import {
   MAX_USER_AGENT_CHARS,
   parseTimestampUs,
@@ -23,20 +24,6 @@ function http(r: MappingResult): HttpEvent {
 function dropped(r: MappingResult): { reason: string; field?: string } {
   assert.ok(!r.ok, 'expected a drop')
   return r.field === undefined ? { reason: r.reason } : { reason: r.reason, field: r.field }
-}
-
-const NULL_TLS = {
-  ja4h: null,
-  ja4h_r: null,
-  ja4h_ro: null,
-  tfh: null,
-  ja3: null,
-  ja4: null,
-  cf_ciphers_sha1: null,
-  cf_extensions_sha1: null,
-  hello_length: null,
-  tls_version: null,
-  sni: null,
 }
 
 test('nginx: the record examples/nginx/tlsight.conf produces', () => {

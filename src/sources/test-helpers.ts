@@ -1,6 +1,21 @@
 /** Shared by the source tests: a logger that records, a sink that collects, a poller. */
 import type { CollectedEvent, SourceLogger } from './stats.ts'
 
+/** The fields of an http event that a plain web-server record leaves null. */
+export const NULL_TLS = {
+  ja4h: null,
+  ja4h_r: null,
+  ja4h_ro: null,
+  tfh: null,
+  ja3: null,
+  ja4: null,
+  cf_ciphers_sha1: null,
+  cf_extensions_sha1: null,
+  hello_length: null,
+  tls_version: null,
+  sni: null,
+} as const
+
 export interface LogLine {
   level: 'info' | 'warn' | 'error'
   fields: Record<string, unknown>

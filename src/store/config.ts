@@ -67,13 +67,11 @@ export const STORE_TUNING_RANGES: Readonly<Record<keyof StoreTuning, readonly [n
   request_timeout_ms: [100, 3_600_000],
 }
 
-const TUNING_RANGES = STORE_TUNING_RANGES
-
 function isTuningKey(k: string): k is keyof StoreTuning {
-  return Object.hasOwn(TUNING_RANGES, k)
+  return Object.hasOwn(STORE_TUNING_RANGES, k)
 }
 
-const TUNING_KEYS = Object.keys(TUNING_RANGES).filter(isTuningKey)
+const TUNING_KEYS = Object.keys(STORE_TUNING_RANGES).filter(isTuningKey)
 
 /**
  * Database names become identifiers in DDL (they cannot be bound parameters), so only plain
@@ -141,7 +139,7 @@ export function storeConfigFromEnv(env: NodeJS.ProcessEnv, file: unknown = {}): 
     throw invalid('store', 'expected a mapping')
   for (const [k, v] of Object.entries(file)) {
     if (!isTuningKey(k)) throw invalid(`store.${k}`, 'unknown key')
-    tuning[k] = integerSetting(`store.${k}`, v, TUNING_RANGES[k], false)
+    tuning[k] = integerSetting(`store.${k}`, v, STORE_TUNING_RANGES[k], false)
   }
   for (const [envKey, v] of Object.entries(env)) {
     if (!envKey.startsWith(ENV_NESTED_PREFIX) || v === undefined) continue
@@ -150,7 +148,7 @@ export function storeConfigFromEnv(env: NodeJS.ProcessEnv, file: unknown = {}): 
       const known = TUNING_KEYS.map((t) => ENV_NESTED_PREFIX + t.toUpperCase()).join(', ')
       throw invalid(envKey, `unknown key (known: ${known})`)
     }
-    tuning[k] = integerSetting(envKey, v, TUNING_RANGES[k])
+    tuning[k] = integerSetting(envKey, v, STORE_TUNING_RANGES[k])
   }
   if (tuning.retry_min_ms > tuning.retry_max_ms)
     throw invalid('store.retry_min_ms', 'must not exceed store.retry_max_ms')

@@ -2,7 +2,7 @@ import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { isoFromUs } from '../events/time.ts'
 import { openStore, type Store } from './index.ts'
-import type { EventCursor, StoredEvent } from './index.ts'
+import type { EventCursor, FingerprintSummary, StoredEvent } from './index.ts'
 import { chTime } from './queries.ts'
 import {
   httpEvent,
@@ -247,15 +247,8 @@ const BUCKETS = {
   },
 } as const
 
-interface RawStats {
-  fingerprint: string
-  events: number
-  src_ips: number
-  hosts: number
-  user_agents: number
-  first_seen: string
-  last_seen: string
-}
+/** What `topFingerprints` returns, counted exactly from the raw events. */
+type RawStats = FingerprintSummary
 
 /** The top fingerprints of a family straight from the raw events, over whole buckets. */
 async function rawTop(
