@@ -25,13 +25,7 @@ import {
 } from '../protocols/quic/index.ts'
 import { parseClientHello } from '../protocols/tls/client-hello.ts'
 import { parseServerHello } from '../protocols/tls/server-hello.ts'
-import { isGrease } from '../protocols/tls/registry.ts'
-import type { ClientHello, HandshakeMessage, ServerHello } from '../protocols/tls/types.ts'
-import { ja3, ja3s } from '../fingerprints/ja3.ts'
-import { ja4 } from '../fingerprints/ja4.ts'
-import { ja4Stable } from '../fingerprints/ja4-stable.ts'
-import { resumptionSignals } from '../protocols/tls/resumption.ts'
-import { ja4s } from '../fingerprints/ja4plus/ja4s.ts'
+import type { HandshakeMessage, ServerHello } from '../protocols/tls/types.ts'
 import { ja4t } from '../fingerprints/ja4plus/ja4t.ts'
 import { ja4l } from '../fingerprints/ja4plus/ja4l.ts'
 import { familySwitches, type Family, type FamilySwitches } from '../fingerprints/families.ts'
@@ -47,9 +41,20 @@ import type { CertInfo } from '../events/tls.ts'
 import { HttpRequestStream, looksLikeHttpRequest } from '../protocols/http/request.ts'
 import type { HttpRequest } from '../protocols/http/types.ts'
 import { ja4h } from '../fingerprints/ja4plus/ja4h.ts'
-import { tfh, tft, tftStable } from '../fingerprints/tempesta.ts'
-import { cfCiphersSha1, cfExtensionsSha1, helloLength } from '../fingerprints/cloudflare.ts'
+import { tfh } from '../fingerprints/tempesta.ts'
 import { CertificateReader } from './certificates.ts'
+import {
+  NO_SERVER_PRINTS,
+  clientFields,
+  negotiatedVersion,
+  serverPrints,
+  tlsEvent,
+  transportLetter,
+  type ClientFields,
+  type DeferredTls,
+  type ServerPrints,
+  type TlsEventBase,
+} from './tls-fields.ts'
 
 const HANDSHAKE_CLIENT_HELLO = 1
 const HANDSHAKE_SERVER_HELLO = 2
@@ -70,6 +75,11 @@ export interface HandshakeEngineOptions {
   shard?: { index: number; count: number }
   /** Name of this sensor on `http` events (NODE_NAME); default empty. */
   sensor?: string
+  /**
+   * Hand `tls` events here without their fingerprints, to be completed by `completeTls` (in
+   * another thread); other events still go to `onEvent`, in the same order.
+   */
+  onDeferredTls?: (d: DeferredTls) => void
 }
 
 /**
@@ -95,29 +105,14 @@ interface Direction {
   fin: boolean
 }
 
-/** What an event needs from a ClientHello, computed when it parses (the body is not kept). */
-type ClientFields = Pick<
-  TlsEvent,
-  | 'sni'
-  | 'alpn'
-  | 'ja3'
-  | 'ja3_str'
-  | 'ja4'
-  | 'ja4_r'
-  | 'ja4_o'
-  | 'ja4_ro'
-  | 'ja4_stable'
-  | 'resumption'
-  | 'tft'
-  | 'tft_stable'
-  | 'cf_ciphers_sha1'
-  | 'cf_extensions_sha1'
-  | 'hello_length'
-> & { tlsVersion: string }
-
 interface PendingHello {
-  /** Undefined for an SSLv2-format hello (recognised, never fingerprinted). */
+  /**
+   * Computed as the hello parses (the body is not kept); undefined for an SSLv2-format hello
+   * (recognised, never fingerprinted) and when fingerprints are deferred.
+   */
   client: ClientFields | undefined
+  /** Deferred fingerprints: a copy of the body. */
+  body: Uint8Array | undefined
   index: number
   tsUs: number
   /** Index (0/1, low/high endpoint) of the client for this hello. */
@@ -127,12 +122,12 @@ interface PendingHello {
 
 /** What an event needs from a ServerHello, computed when it parses. */
 interface ServerFields {
-  ja3s: string | null
-  ja3s_str: string | null
-  ja4s: string | null
-  ja4s_r: string | null
+  prints: ServerPrints
   negotiated: string
   anomalies: readonly string[]
+  /** Deferred fingerprints: copies of the body and of the bytes after it. */
+  body: Uint8Array | undefined
+  following: Uint8Array | undefined
 }
 
 /** A hello and the server's answer (if any), waiting for what follows it on the connection. */
@@ -217,6 +212,7 @@ export class HandshakeEngine {
   private readonly decoder = new PacketDecoder()
   private readonly flows: FlowTable<Flow>
   private readonly onEvent: (event: CaptureEvent) => void
+  private readonly onDeferredTls: ((d: DeferredTls) => void) | undefined
   private readonly fam: FamilySwitches
   private readonly chunks: Uint8Array[] = []
   /** TCP connections whose handshakes are over, until their teardown or a short timeout. */
@@ -237,6 +233,7 @@ export class HandshakeEngine {
 
   constructor(opts: HandshakeEngineOptions) {
     this.onEvent = opts.onEvent
+    this.onDeferredTls = opts.onDeferredTls
     this.fam = familySwitches(opts.families, opts.ja4plus ?? true)
     this.shardIndex = opts.shard?.index ?? 0
     this.shardCount = opts.shard?.count ?? 1
@@ -632,6 +629,7 @@ export class HandshakeEngine {
     flow.hellos++
     flow.pending.push({
       client: undefined,
+      body: undefined,
       index: flow.hellos,
       tsUs,
       clientDir: d,
@@ -659,8 +657,12 @@ export class HandshakeEngine {
       for (const p of flow.pending) if (p.clientDir === d) this.answered(flow, p, undefined)
       flow.pending = flow.pending.filter((p) => p.clientDir !== d)
       flow.hellos++
+      const defer = this.onDeferredTls !== undefined
       flow.pending.push({
-        client: clientFields(res.value, letter(flow.transport), this.fam),
+        client: defer
+          ? undefined
+          : clientFields(res.value, transportLetter(flow.transport), this.fam),
+        body: defer ? m.body.slice() : undefined,
         index: flow.hellos,
         tsUs,
         clientDir: d,
@@ -682,16 +684,17 @@ export class HandshakeEngine {
         this.stats.orphanServerHellos++
         const orphan: PendingHello = {
           client: undefined,
+          body: undefined,
           index: 0,
           tsUs,
           clientDir: d === 0 ? 1 : 0,
           anomalies: ['tls.client_hello_not_seen'],
         }
-        this.answered(flow, orphan, this.serverFields(flow, res.value))
+        this.answered(flow, orphan, this.serverFields(flow, res.value, m.body, m.following))
         return
       }
       flow.pending.splice(i, 1)
-      this.answered(flow, ch, this.serverFields(flow, res.value))
+      this.answered(flow, ch, this.serverFields(flow, res.value, m.body, m.following))
     }
   }
 
@@ -846,16 +849,21 @@ export class HandshakeEngine {
     dir.quic = undefined
   }
 
-  private serverFields(flow: Flow, sh: ServerHello): ServerFields {
-    const j3s = this.fam.ja3s ? ja3s(sh) : undefined
-    const j4s = this.fam.ja4s ? ja4s(sh, letter(flow.transport)) : undefined
+  private serverFields(
+    flow: Flow,
+    sh: ServerHello,
+    body: Uint8Array,
+    following: Uint8Array | undefined,
+  ): ServerFields {
+    const defer = this.onDeferredTls !== undefined
     return {
-      ja3s: j3s?.ja3s ?? null,
-      ja3s_str: j3s?.ja3s_str ?? null,
-      ja4s: j4s?.ja4s ?? null,
-      ja4s_r: j4s?.ja4s_r ?? null,
-      negotiated: versionName(sh.selectedVersion ?? sh.legacyVersion),
+      prints: defer
+        ? NO_SERVER_PRINTS
+        : serverPrints(sh, transportLetter(flow.transport), this.fam),
+      negotiated: negotiatedVersion(sh),
       anomalies: sh.anomalies.length === 0 ? EMPTY_ANOMALIES : [...sh.anomalies],
+      body: defer ? body.slice() : undefined,
+      following: defer ? following?.slice() : undefined,
     }
   }
 
@@ -880,7 +888,6 @@ export class HandshakeEngine {
   private emit(flow: Flow, a: Answer): void {
     const p = a.hello
     const sh = a.server
-    const ch = p.client
     const c = p.clientDir
     const s = c === 0 ? 1 : 0
     let anomalies = p.anomalies.length === 0 ? EMPTY_ANOMALIES : p.anomalies
@@ -888,47 +895,33 @@ export class HandshakeEngine {
       anomalies = [...new Set([...anomalies, ...sh.anomalies])]
     for (const a of anomalies) this.count(a)
     const t = this.tcpFields(flow)
-    const event: TlsEvent = {
-      type: 'tls',
-      ts: isoFromUs(p.tsUs),
+    const base: TlsEventBase = {
+      tsUs: p.tsUs,
       sensor: this.sensor,
-      src_ip: flow.ip[c],
-      src_port: flow.port[c],
-      dst_ip: flow.ip[s],
-      dst_port: flow.port[s],
+      srcIp: flow.ip[c],
+      srcPort: flow.port[c],
+      dstIp: flow.ip[s],
+      dstPort: flow.port[s],
       transport: flow.transport,
-      hello_index: p.index,
-      sni: ch?.sni ?? null,
-      alpn: ch?.alpn ?? [],
-      tls_version: ch !== undefined ? ch.tlsVersion : p.index > 0 ? 'ssl2' : null,
-      tls_version_negotiated: sh?.negotiated ?? null,
-      ja3: ch?.ja3 ?? null,
-      ja3_str: ch?.ja3_str ?? null,
-      ja4: ch?.ja4 ?? null,
-      ja4_r: ch?.ja4_r ?? null,
-      ja4_o: ch?.ja4_o ?? null,
-      ja4_ro: ch?.ja4_ro ?? null,
-      ja4_stable: ch?.ja4_stable ?? null,
-      resumption: ch?.resumption ?? [],
-      ja3s: sh?.ja3s ?? null,
-      ja3s_str: sh?.ja3s_str ?? null,
-      ja4s: sh?.ja4s ?? null,
-      ja4s_r: sh?.ja4s_r ?? null,
+      helloIndex: p.index,
+      negotiated: sh?.negotiated ?? null,
       ja4t: t.ja4t,
       ja4ts: t.ja4ts,
       ja4l_c: t.ja4l_c,
       ja4l_s: t.ja4l_s,
-      tft: ch?.tft ?? null,
-      tft_stable: ch?.tft_stable ?? null,
-      cf_ciphers_sha1: ch?.cf_ciphers_sha1 ?? null,
-      cf_extensions_sha1: ch?.cf_extensions_sha1 ?? null,
-      hello_length: ch?.hello_length ?? null,
       certs: a.certs,
       anomalies: anomalies === EMPTY_ANOMALIES ? [] : [...anomalies],
     }
     flow.reported = true
     this.stats.events++
-    this.onEvent(event)
+    if (this.onDeferredTls !== undefined) {
+      this.onDeferredTls({
+        base,
+        clientHello: p.body ?? null,
+        serverHello: sh?.body ?? null,
+        serverFollowing: sh?.following ?? null,
+      })
+    } else this.onEvent(tlsEvent(base, p.client, sh?.prints ?? NO_SERVER_PRINTS))
   }
 }
 
@@ -940,68 +933,4 @@ function clientInitial(payload: Uint8Array): { version: number; dcid: Uint8Array
   if (first?.type !== 'initial' || initialKeys(first.version, first.dcid) === undefined)
     return undefined
   return { version: first.version, dcid: first.dcid.slice() }
-}
-
-function letter(t: Transport): 't' | 'd' | 'q' {
-  return t === 'tcp' ? 't' : t === 'dtls' ? 'd' : 'q'
-}
-
-function clientFields(
-  ch: ClientHello,
-  transport: 't' | 'd' | 'q',
-  fam: FamilySwitches,
-): ClientFields {
-  const j3 = fam.ja3 ? ja3(ch) : undefined
-  // ja4_stable is derived from the JA4 computation, so it needs it even when JA4 is not shown.
-  const j4 = fam.ja4 || fam.ja4_stable ? ja4(ch, transport) : undefined
-  return {
-    sni: ch.sni ?? null,
-    alpn: ch.alpn.map(alpnName),
-    tlsVersion: versionName(clientMaxVersion(ch)),
-    ja3: j3?.ja3 ?? null,
-    ja3_str: j3?.ja3_str ?? null,
-    ja4: fam.ja4 ? (j4?.ja4 ?? null) : null,
-    ja4_r: fam.ja4 ? (j4?.ja4_r ?? null) : null,
-    ja4_o: fam.ja4 ? (j4?.ja4_o ?? null) : null,
-    ja4_ro: fam.ja4 ? (j4?.ja4_ro ?? null) : null,
-    ja4_stable: fam.ja4_stable && j4 !== undefined ? ja4Stable(ch, j4) : null,
-    resumption: resumptionSignals(ch),
-    tft: fam.tft ? tft(ch) : null,
-    tft_stable: fam.tft ? tftStable(ch) : null,
-    cf_ciphers_sha1: fam.cf ? cfCiphersSha1(ch) : null,
-    cf_extensions_sha1: fam.cf ? cfExtensionsSha1(ch) : null,
-    hello_length: fam.cf ? helloLength(ch) : null,
-  }
-}
-
-function clientMaxVersion(ch: ClientHello): number {
-  let max = -1
-  for (const v of ch.supportedVersions) if (!isGrease(v) && v > max) max = v
-  return max < 0 ? ch.legacyVersion : max
-}
-
-const VERSION_NAMES: Record<number, string> = {
-  0x0002: 'ssl2',
-  0x0300: 'ssl3',
-  0x0301: '1.0',
-  0x0302: '1.1',
-  0x0303: '1.2',
-  0x0304: '1.3',
-  0xfeff: 'dtls1.0',
-  0xfefd: 'dtls1.2',
-  0xfefc: 'dtls1.3',
-}
-
-function versionName(v: number): string {
-  return VERSION_NAMES[v] ?? `0x${v.toString(16).padStart(4, '0')}`
-}
-
-function alpnName(name: Uint8Array): string {
-  let s = ''
-  for (const b of name) {
-    if (b < 0x20 || b > 0x7e)
-      return '0x' + Array.from(name, (x) => x.toString(16).padStart(2, '0')).join('')
-    s += String.fromCharCode(b)
-  }
-  return s
 }

@@ -539,3 +539,21 @@ test('arbitrary bytes after a valid header never throw', () => {
     { numRuns: 300 },
   )
 })
+
+test('packet views are plain Uint8Arrays even when the input is a Buffer (slice copies)', () => {
+  const input = Buffer.from(pcapFile({ le: true, nanos: false, linkType: 1, records }))
+  const seen: boolean[] = []
+  const reader = new CaptureReader((p) => {
+    seen.push(Object.getPrototypeOf(p.data) === Uint8Array.prototype)
+    // A parser keeping bytes copies them with `slice`; on a Buffer that would be a view.
+    const kept = p.data.slice()
+    kept.fill(0)
+  })
+  reader.push(input)
+  reader.end()
+  assert.ok(seen.length > 0 && seen.every(Boolean))
+  assert.deepEqual(
+    new Uint8Array(input),
+    pcapFile({ le: true, nanos: false, linkType: 1, records }),
+  )
+})

@@ -150,8 +150,14 @@ export class CaptureReader {
   }
 
   /** Feeds the next chunk. Never throws on bad bytes (the callback's own exceptions propagate). */
-  push(chunk: Uint8Array): void {
+  push(input: Uint8Array): void {
     if (this.mode === Mode.Stopped || this.ended) return
+    // Packet views are plain Uint8Arrays whatever the caller passes: a Buffer's `slice` is a
+    // view, not the copy the parsers make when they keep bytes (and its `subarray` is slower).
+    const chunk =
+      Object.getPrototypeOf(input) === Uint8Array.prototype
+        ? input
+        : new Uint8Array(input.buffer, input.byteOffset, input.byteLength)
     this.stats.inputBytes += chunk.length
     const len = chunk.length
     let pos = 0
