@@ -1,20 +1,23 @@
 /**
  * @module cli/analyze-parallel
- * `analyze` on several cores: every worker parses the whole stream (cheap) and fingerprints the
- * flows of its shard (the expensive part). A file is read by each worker itself; stdin is read
- * here and each chunk shared with every worker. Output is written per input chunk in worker
+ * `analyze` on several cores, as a pipeline: worker threads parse the capture and follow the
+ * flows (each the flows of its shard, when there are several), and this thread computes the
+ * `tls` events' fingerprints and hands on every event, in order
+ * (docs/adr/2026-11-22-deferred-fingerprints.md). A file is read by each worker itself; stdin is
+ * read here and each chunk shared with every worker. Events come per input chunk in worker
  * order, so a file gives the same output on every run (docs/adr/2026-11-22-flow-sharded-analyze.md).
  */
 import { Worker } from 'node:worker_threads'
 import type { CaptureSummary } from '../protocols/pcap/types.ts'
 import { addStats, emptyStats, type HandshakeEngineStats } from '../pipeline/stats.ts'
-import type { OutputFormat } from './output.ts'
-import type { Family } from '../fingerprints/families.ts'
+import { DeferredBatchReader } from '../pipeline/deferred-batch.ts'
+import { familySwitches, type Family } from '../fingerprints/families.ts'
+import type { CaptureEvent } from '../events/capture.ts'
 
 export interface WorkerConfig {
   index: number
   count: number
-  format: OutputFormat
+  sensor: string
   ja4plus: boolean
   families: Family[]
   /** A capture file the worker reads itself; absent = chunks come by message. */
@@ -27,10 +30,8 @@ export type ToWorker =
   | { type: 'credit'; n: number }
 
 interface Output {
-  /** Encoded lines (transferred, not copied) and how many bytes of each are used. */
-  buffers: ArrayBuffer[]
-  lengths: number[]
-  events: number
+  /** The events of a chunk (see pipeline/deferred-batch), when it completed any. */
+  batch: Uint8Array | undefined
 }
 
 export type FromWorker =
@@ -63,8 +64,24 @@ interface Slot {
   answers: number
 }
 
+export interface ParallelOptions {
+  /** Worker threads (shards). */
+  workers: number
+  sensor: string
+  ja4plus: boolean
+  families: readonly Family[]
+  /** A file for the workers to read, or undefined to feed chunks with `push`. */
+  path: string | undefined
+  /** Every event, in order. */
+  onEvent: (e: CaptureEvent) => void
+}
+
 export class ParallelAnalyzer {
   private readonly workers: Worker[] = []
+  private readonly path: string | undefined
+  private readonly onEvent: (e: CaptureEvent) => void
+  /** One per worker: a body may be referred to in a later batch of the same worker. */
+  private readonly readers: DeferredBatchReader[] = []
   private seq = 0
   private written = 0
   private readonly pending = new Map<number, Slot>()
@@ -78,23 +95,23 @@ export class ParallelAnalyzer {
   /** Input bytes every worker has parsed (file mode progress). */
   bytes = 0
 
-  /**
-   * @param path a file for the workers to read, or undefined to feed chunks with `push`.
-   * @param write receives encoded output, in order; it must not keep the buffer past the call
-   *   unless it owns it (the buffers are fresh, so keeping them is fine).
-   */
-  constructor(
-    count: number,
-    format: OutputFormat,
-    ja4plus: boolean,
-    families: readonly Family[],
-    private readonly path: string | undefined,
-    private readonly write: (chunk: Uint8Array) => void,
-  ) {
+  constructor(o: ParallelOptions) {
+    const count = o.workers
+    const path = o.path
+    this.path = path
+    this.onEvent = o.onEvent
+    const fam = familySwitches(o.families, o.ja4plus)
     this.done = Array.from({ length: count }, () => undefined)
     for (let index = 0; index < count; index++) {
-      const config: WorkerConfig = { index, count, format, ja4plus, families: [...families] }
+      const config: WorkerConfig = {
+        index,
+        count,
+        sensor: o.sensor,
+        ja4plus: o.ja4plus,
+        families: [...o.families],
+      }
       if (path !== undefined) config.path = path
+      this.readers.push(new DeferredBatchReader(o.sensor, fam))
       const w = startWorker(config)
       w.on('message', (m: FromWorker) => this.onMessage(index, m))
       w.on('error', (err) => {
@@ -117,11 +134,11 @@ export class ParallelAnalyzer {
     for (const f of w) f()
   }
 
-  private emit(o: Output): void {
-    this.events += o.events
-    o.buffers.forEach((b, i) => {
-      const n = o.lengths[i] ?? 0
-      if (n > 0) this.write(new Uint8Array(b, 0, n))
+  private emit(index: number, o: Output): void {
+    if (o.batch === undefined) return
+    this.readers[index]?.read(o.batch, (e) => {
+      this.events++
+      this.onEvent(e)
     })
   }
 
@@ -147,7 +164,9 @@ export class ParallelAnalyzer {
       if (next === undefined || next.answers < this.workers.length) break
       this.pending.delete(this.written)
       this.written++
-      for (const part of next.parts) if (part !== undefined) this.emit(part)
+      next.parts.forEach((part, i) => {
+        if (part !== undefined) this.emit(i, part)
+      })
       if (this.path !== undefined) for (const w of this.workers) this.credit(w, 1)
     }
     this.wake()
@@ -187,7 +206,9 @@ export class ParallelAnalyzer {
     for (const r of this.done) if (r !== undefined) results.push(r)
     // Chunks answered by all workers were written as they came; what the engines emitted at
     // the end of input follows, in worker order.
-    for (const r of results) this.emit(r)
+    this.done.forEach((r, i) => {
+      if (r !== undefined) this.emit(i, r)
+    })
     await this.destroy()
     const first = results[0]
     if (first === undefined) throw new Error('no workers')

@@ -1,40 +1,35 @@
 /**
  * @module cli/analyze-worker
  * One shard of a parallel `analyze`: parses the whole capture stream (read from the file itself,
- * or chunks posted by the main thread), fingerprints only the flows of its shard, and hands back
- * the encoded lines of each input chunk as transferred buffers.
+ * or chunks posted by the main thread), follows only the flows of its shard, and hands back the
+ * events of each input chunk, `tls` ones without their fingerprints (the main thread computes
+ * them; docs/adr/2026-11-22-deferred-fingerprints.md).
  */
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads'
 import { CaptureAnalyzer } from '../pipeline/capture-analyzer.ts'
 import { fileChunks } from './file-chunks.ts'
-import { LineBuffer, eventFormatter, outputEncoding, sensorName } from './output.ts'
+import { DeferredBatchWriter } from '../pipeline/deferred-batch.ts'
 import type { FromWorker, ToWorker, WorkerConfig } from './analyze-parallel.ts'
 
 function isConfig(v: unknown): v is WorkerConfig {
-  return typeof v === 'object' && v !== null && 'index' in v && 'count' in v && 'format' in v
+  return typeof v === 'object' && v !== null && 'index' in v && 'count' in v && 'families' in v
 }
 
 class Shard {
-  private readonly out: LineBuffer
   private readonly analyzer: CaptureAnalyzer
-  private events = 0
+  private readonly out = new DeferredBatchWriter()
 
   constructor(
     cfg: WorkerConfig,
     private readonly port: MessagePort,
   ) {
-    this.out = new LineBuffer(outputEncoding(cfg.format))
-    const sensor = sensorName(process.env)
-    const format = eventFormatter(cfg.format, sensor)
     this.analyzer = new CaptureAnalyzer({
-      sensor,
+      sensor: cfg.sensor,
       ja4plus: cfg.ja4plus,
       families: cfg.families,
       shard: { index: cfg.index, count: cfg.count },
-      onEvent: (e) => {
-        this.out.line(format(e))
-        this.events++
-      },
+      onEvent: (e) => this.out.event(e),
+      deferred: this.out,
     })
   }
 
@@ -42,35 +37,31 @@ class Shard {
     return this.analyzer.failed
   }
 
-  private take(): { buffers: ArrayBuffer[]; lengths: number[]; events: number } {
-    const chunks = this.out.take()
-    const events = this.events
-    this.events = 0
-    // Each chunk starts its own ArrayBuffer (LineBuffer allocates ≥ 1 MiB, never pooled).
-    const buffers = chunks.map((c) =>
-      c.byteOffset === 0 && c.buffer instanceof ArrayBuffer ? c.buffer : c.slice().buffer,
-    )
-    return { buffers, lengths: chunks.map((c) => c.length), events }
+  /** The batch so far, and the buffer to transfer (its bytes are ours alone). */
+  private take(): { batch: Uint8Array | undefined; transfer: ArrayBuffer[] } {
+    const batch = this.out.take()
+    const b = batch?.buffer
+    return { batch, transfer: b instanceof ArrayBuffer ? [b] : [] }
   }
 
   chunk(seq: number, bytes: Uint8Array): void {
     this.analyzer.push(bytes)
-    const t = this.take()
+    const { batch, transfer } = this.take()
     const msg: FromWorker = {
       type: 'out',
       seq,
       bytes: bytes.length,
       failed: this.analyzer.failed,
-      ...t,
+      batch,
     }
-    this.port.postMessage(msg, t.buffers)
+    this.port.postMessage(msg, transfer)
   }
 
   end(): void {
     const { summary, stats } = this.analyzer.end()
-    const t = this.take()
-    const msg: FromWorker = { type: 'done', summary, stats, ...t }
-    this.port.postMessage(msg, t.buffers)
+    const { batch, transfer } = this.take()
+    const msg: FromWorker = { type: 'done', summary, stats, batch }
+    this.port.postMessage(msg, transfer)
   }
 }
 

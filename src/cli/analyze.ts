@@ -41,8 +41,10 @@ Options:
                          also TLSIGHT_JA4PLUS=0
   --progress             force the progress bar on stderr (default: when reading a file, stdout is
                          redirected and stderr is a terminal); --no-progress turns it off
-  --threads N|auto       worker threads, each fingerprinting a share of the flows (default auto:
-                         one per core for inputs over 32 MiB and for stdin; also TLSIGHT_THREADS)
+  --threads N|auto       threads in all: with N > 1, N-1 worker threads parse the capture and
+                         follow a share of the flows each, and this one computes the tls
+                         fingerprints and writes (default auto: one per core for inputs over
+                         32 MiB and for stdin; also TLSIGHT_THREADS)
   --stats                print the run's counters as JSON on stderr at the end
   -h, --help             this text
 
@@ -182,10 +184,7 @@ interface Backend {
   destroy(): Promise<void>
 }
 
-/**
- * The parsers are loaded here, on demand: with worker threads this thread only writes output
- * and need not spend start-up time loading them.
- */
+/** The engine is loaded here, on demand: with worker threads this thread does not run it. */
 async function singleThread(o: RunOptions, out: LineWriter): Promise<Backend> {
   const { CaptureAnalyzer } = await import('../pipeline/capture-analyzer.ts')
   const sensor = sensorName(o.io.env)
@@ -212,10 +211,20 @@ async function singleThread(o: RunOptions, out: LineWriter): Promise<Backend> {
 async function run(o: RunOptions): Promise<number> {
   const out = new LineWriter(o.io.stdout, outputEncoding(o.format))
   if (o.format === 'table') out.line(tableHeader())
-  const write = (chunk: Uint8Array): void => out.bytes(chunk)
+  const sensor = sensorName(o.io.env)
+  const format = eventFormatter(o.format, sensor)
+  const parallel = (path: string | undefined): ParallelAnalyzer =>
+    new ParallelAnalyzer({
+      workers: o.threads - 1,
+      sensor,
+      ja4plus: o.ja4plus,
+      families: o.families,
+      path,
+      onEvent: (e) => out.line(format(e)),
+    })
   if (o.threads > 1 && o.path !== undefined) {
-    // Workers read the file themselves; this thread only writes what they return.
-    const p = new ParallelAnalyzer(o.threads, o.format, o.ja4plus, o.families, o.path, write)
+    // Workers read the file themselves; this thread fingerprints and writes what they return.
+    const p = parallel(o.path)
     try {
       while (await p.progress()) {
         if (out.needsFlush) await out.flush()
@@ -228,10 +237,7 @@ async function run(o: RunOptions): Promise<number> {
       return fail(o, out, e)
     }
   }
-  const backend: Backend =
-    o.threads > 1
-      ? new ParallelAnalyzer(o.threads, o.format, o.ja4plus, o.families, undefined, write)
-      : await singleThread(o, out)
+  const backend: Backend = o.threads > 1 ? parallel(undefined) : await singleThread(o, out)
   let bytes = 0
   const source: AsyncIterable<unknown> = o.path !== undefined ? fileChunks(o.path) : o.io.stdin
   try {

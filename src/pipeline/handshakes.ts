@@ -43,6 +43,7 @@ import type { HttpRequest } from '../protocols/http/types.ts'
 import { ja4h } from '../fingerprints/ja4plus/ja4h.ts'
 import { tfh } from '../fingerprints/tempesta.ts'
 import { CertificateReader } from './certificates.ts'
+import { NO_BODY, type DeferredSink } from './deferred-batch.ts'
 import {
   NO_SERVER_PRINTS,
   clientFields,
@@ -51,7 +52,6 @@ import {
   tlsEvent,
   transportLetter,
   type ClientFields,
-  type DeferredTls,
   type ServerPrints,
   type TlsEventBase,
 } from './tls-fields.ts'
@@ -76,10 +76,10 @@ export interface HandshakeEngineOptions {
   /** Name of this sensor on `http` events (NODE_NAME); default empty. */
   sensor?: string
   /**
-   * Hand `tls` events here without their fingerprints, to be completed by `completeTls` (in
-   * another thread); other events still go to `onEvent`, in the same order.
+   * Write `tls` events here without their fingerprints (and the hello bodies they need), to be
+   * completed in another thread; other events still go to `onEvent`.
    */
-  onDeferredTls?: (d: DeferredTls) => void
+  deferred?: DeferredSink
 }
 
 /**
@@ -111,8 +111,8 @@ interface PendingHello {
    * (recognised, never fingerprinted) and when fingerprints are deferred.
    */
   client: ClientFields | undefined
-  /** Deferred fingerprints: a copy of the body. */
-  body: Uint8Array | undefined
+  /** Deferred fingerprints: the id of the body written to the sink, else NO_BODY. */
+  body: number
   index: number
   tsUs: number
   /** Index (0/1, low/high endpoint) of the client for this hello. */
@@ -125,9 +125,9 @@ interface ServerFields {
   prints: ServerPrints
   negotiated: string
   anomalies: readonly string[]
-  /** Deferred fingerprints: copies of the body and of the bytes after it. */
-  body: Uint8Array | undefined
-  following: Uint8Array | undefined
+  /** Deferred fingerprints: ids of the body and of the bytes after it, else NO_BODY. */
+  body: number
+  following: number
 }
 
 /** A hello and the server's answer (if any), waiting for what follows it on the connection. */
@@ -212,7 +212,7 @@ export class HandshakeEngine {
   private readonly decoder = new PacketDecoder()
   private readonly flows: FlowTable<Flow>
   private readonly onEvent: (event: CaptureEvent) => void
-  private readonly onDeferredTls: ((d: DeferredTls) => void) | undefined
+  private readonly deferred: DeferredSink | undefined
   private readonly fam: FamilySwitches
   private readonly chunks: Uint8Array[] = []
   /** TCP connections whose handshakes are over, until their teardown or a short timeout. */
@@ -233,7 +233,7 @@ export class HandshakeEngine {
 
   constructor(opts: HandshakeEngineOptions) {
     this.onEvent = opts.onEvent
-    this.onDeferredTls = opts.onDeferredTls
+    this.deferred = opts.deferred
     this.fam = familySwitches(opts.families, opts.ja4plus ?? true)
     this.shardIndex = opts.shard?.index ?? 0
     this.shardCount = opts.shard?.count ?? 1
@@ -629,7 +629,7 @@ export class HandshakeEngine {
     flow.hellos++
     flow.pending.push({
       client: undefined,
-      body: undefined,
+      body: NO_BODY,
       index: flow.hellos,
       tsUs,
       clientDir: d,
@@ -657,12 +657,13 @@ export class HandshakeEngine {
       for (const p of flow.pending) if (p.clientDir === d) this.answered(flow, p, undefined)
       flow.pending = flow.pending.filter((p) => p.clientDir !== d)
       flow.hellos++
-      const defer = this.onDeferredTls !== undefined
+      const defer = this.deferred
       flow.pending.push({
-        client: defer
-          ? undefined
-          : clientFields(res.value, transportLetter(flow.transport), this.fam),
-        body: defer ? m.body.slice() : undefined,
+        client:
+          defer === undefined
+            ? clientFields(res.value, transportLetter(flow.transport), this.fam)
+            : undefined,
+        body: defer === undefined ? NO_BODY : defer.body(m.body),
         index: flow.hellos,
         tsUs,
         clientDir: d,
@@ -684,7 +685,7 @@ export class HandshakeEngine {
         this.stats.orphanServerHellos++
         const orphan: PendingHello = {
           client: undefined,
-          body: undefined,
+          body: NO_BODY,
           index: 0,
           tsUs,
           clientDir: d === 0 ? 1 : 0,
@@ -855,15 +856,16 @@ export class HandshakeEngine {
     body: Uint8Array,
     following: Uint8Array | undefined,
   ): ServerFields {
-    const defer = this.onDeferredTls !== undefined
+    const defer = this.deferred
     return {
-      prints: defer
-        ? NO_SERVER_PRINTS
-        : serverPrints(sh, transportLetter(flow.transport), this.fam),
+      prints:
+        defer === undefined
+          ? serverPrints(sh, transportLetter(flow.transport), this.fam)
+          : NO_SERVER_PRINTS,
       negotiated: negotiatedVersion(sh),
       anomalies: sh.anomalies.length === 0 ? EMPTY_ANOMALIES : [...sh.anomalies],
-      body: defer ? body.slice() : undefined,
-      following: defer ? following?.slice() : undefined,
+      body: defer === undefined ? NO_BODY : defer.body(body),
+      following: defer === undefined || following === undefined ? NO_BODY : defer.body(following),
     }
   }
 
@@ -914,13 +916,8 @@ export class HandshakeEngine {
     }
     flow.reported = true
     this.stats.events++
-    if (this.onDeferredTls !== undefined) {
-      this.onDeferredTls({
-        base,
-        clientHello: p.body ?? null,
-        serverHello: sh?.body ?? null,
-        serverFollowing: sh?.following ?? null,
-      })
+    if (this.deferred !== undefined) {
+      this.deferred.tls(base, p.body, sh?.body ?? NO_BODY, sh?.following ?? NO_BODY)
     } else this.onEvent(tlsEvent(base, p.client, sh?.prints ?? NO_SERVER_PRINTS))
   }
 }
