@@ -185,6 +185,22 @@ interface Flow {
 
 const EMPTY_ANOMALIES: readonly string[] = []
 
+function newDirection(): Direction {
+  return {
+    reasm: undefined,
+    tls: undefined,
+    tlsOver: false,
+    http: undefined,
+    httpChecked: false,
+    dtls: undefined,
+    quic: undefined,
+    synSeq: undefined,
+    gaps: 0,
+    finished: false,
+    fin: false,
+  }
+}
+
 function ipv4Of(ip: Uint8Array): number {
   return (((ip[0] ?? 0) << 24) | ((ip[1] ?? 0) << 16) | ((ip[2] ?? 0) << 8) | (ip[3] ?? 0)) >>> 0
 }
@@ -338,19 +354,6 @@ export class HandshakeEngine {
     // Formatted once per flow: the packet's address views do not outlive the call.
     const src = formatIp(p.srcIp)
     const dst = formatIp(p.dstIp)
-    const dir = (): Direction => ({
-      reasm: undefined,
-      tls: undefined,
-      tlsOver: false,
-      http: undefined,
-      httpChecked: false,
-      dtls: undefined,
-      quic: undefined,
-      synSeq: undefined,
-      gaps: 0,
-      finished: false,
-      fin: false,
-    })
     this.stats.flows++
     return {
       key,
@@ -360,7 +363,7 @@ export class HandshakeEngine {
       port: srcIsLow ? [p.srcPort, p.dstPort] : [p.dstPort, p.srcPort],
       clientDir: undefined,
       roleFromSyn: false,
-      dirs: [dir(), dir()],
+      dirs: [newDirection(), newDirection()],
       pending: [],
       answers: [],
       hellos: 0,
@@ -654,8 +657,10 @@ export class HandshakeEngine {
       if (!flow.roleFromSyn && flow.clientDir === undefined) flow.clientDir = d
       // A second hello before any server answer (retransmission by a new record, or a client
       // that restarts): the earlier one gets no server fields.
-      for (const p of flow.pending) if (p.clientDir === d) this.answered(flow, p, undefined)
-      flow.pending = flow.pending.filter((p) => p.clientDir !== d)
+      if (flow.pending.length > 0) {
+        for (const p of flow.pending) if (p.clientDir === d) this.answered(flow, p, undefined)
+        flow.pending = flow.pending.filter((p) => p.clientDir !== d)
+      }
       flow.hellos++
       const defer = this.deferred
       flow.pending.push({
@@ -667,7 +672,7 @@ export class HandshakeEngine {
         index: flow.hellos,
         tsUs,
         clientDir: d,
-        anomalies: [...res.value.anomalies],
+        anomalies: res.value.anomalies.length === 0 ? [] : [...res.value.anomalies],
       })
       return
     }

@@ -65,8 +65,9 @@ export class TcpStreamReassembler {
     const end = rel + payload.length
     if (end <= this.delivered) return out // retransmission of delivered bytes
     if (rel <= this.delivered) {
-      this.emit(payload.subarray(this.delivered - rel), out)
-      this.drain(out)
+      // In order (the common case): the payload itself, no new view.
+      this.emit(rel === this.delivered ? payload : payload.subarray(this.delivered - rel), out)
+      if (this.pending.length > 0) this.drain(out)
       return out
     }
     this.hold(rel, payload, out)
