@@ -10,6 +10,9 @@ import { DtlsHandshakeStream } from '../../src/protocols/tls/dtls.ts'
 import { CaptureReader } from '../../src/protocols/pcap/reader.ts'
 import { PacketDecoder } from '../../src/protocols/link/decode.ts'
 import { HandshakeEngine } from '../../src/pipeline/handshakes.ts'
+import { DeferredBatchReader, DeferredBatchWriter } from '../../src/pipeline/deferred-batch.ts'
+import { familySwitches } from '../../src/fingerprints/families.ts'
+import { captureEventJson } from '../../src/events/json.ts'
 import type { HandshakeMessage } from '../../src/protocols/tls/types.ts'
 import {
   QuicCryptoStream,
@@ -257,11 +260,32 @@ export const TARGETS: Target[] = [
       ]),
     ],
     run: (input, rng) => {
-      const engine = new HandshakeEngine({ onEvent: () => {} })
+      // The engine as one thread runs it, and with fingerprints deferred through a batch per
+      // pushed chunk (as worker threads run it): the same event lines, or the case fails.
+      const direct: string[] = []
+      const late: string[] = []
+      const engine = new HandshakeEngine({ onEvent: (e) => direct.push(captureEventJson(e)) })
+      const writer = new DeferredBatchWriter()
+      const batches = new DeferredBatchReader('', familySwitches())
+      const deferred = new HandshakeEngine({ onEvent: (e) => writer.event(e), deferred: writer })
       const reader = new CaptureReader((rec) => engine.packet(rec))
-      for (const c of chunks(input, rng)) reader.push(c)
+      const reader2 = new CaptureReader((rec) => deferred.packet(rec))
+      const flush = (): void => {
+        const b = writer.take()
+        if (b !== undefined) batches.read(b, (e) => late.push(captureEventJson(e)))
+      }
+      for (const c of chunks(input, rng)) {
+        reader.push(c)
+        reader2.push(c)
+        flush()
+      }
       reader.end()
       engine.finish()
+      reader2.end()
+      deferred.finish()
+      flush()
+      if (late.length !== direct.length || late.some((l, i) => l !== direct[i]))
+        throw new Error('deferred fingerprints gave other events')
     },
   },
   ...httpTargets,
