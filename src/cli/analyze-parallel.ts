@@ -7,7 +7,8 @@
  * read here and each chunk shared with every worker. Events come per input chunk in worker
  * order, so a file gives the same output on every run (docs/adr/2026-11-22-flow-sharded-analyze.md).
  */
-import { Worker } from 'node:worker_threads'
+import type { Worker } from 'node:worker_threads'
+import { startModuleWorker } from '../threads.ts'
 import type { CaptureSummary } from '../protocols/pcap/types.ts'
 import { addStats, emptyStats, type HandshakeEngineStats } from '../pipeline/stats.ts'
 import { DeferredBatchReader } from '../pipeline/deferred-batch.ts'
@@ -41,17 +42,8 @@ export type FromWorker =
 /** Input chunks a worker may be ahead of the written output; bounds memory on a slow sink. */
 const MAX_CHUNKS_IN_FLIGHT = 8
 
-/**
- * The compiled build runs `analyze-worker.js`. Run from source (tests, `node --import tsx`), the
- * worker is TypeScript and loader hooks do not reach worker threads, so it registers tsx itself.
- */
 function startWorker(config: WorkerConfig): Worker {
-  if (!import.meta.url.endsWith('.ts')) {
-    return new Worker(new URL('./analyze-worker.js', import.meta.url), { workerData: config })
-  }
-  const url = new URL('./analyze-worker.ts', import.meta.url).href
-  const boot = `import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(url)}) })`
-  return new Worker(boot, { eval: true, workerData: config })
+  return startModuleWorker(import.meta.url, 'analyze-worker', config)
 }
 
 export interface ParallelResult {

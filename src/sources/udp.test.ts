@@ -152,3 +152,31 @@ test('udp: a saturated sink drops datagrams queue_full, memory stays bounded', a
     await sources.close()
   }
 })
+
+test('udp: while this thread is busy the listener thread keeps the socket drained', async () => {
+  const c = collectingSink()
+  const { sources, port } = await start({}, c.sink)
+  const total = 20_000
+  try {
+    // Another process sends 20 MB, far more than the kernel's receive buffer holds, while this
+    // thread is blocked: only the listener thread can take them off the socket.
+    const sender = run(process.execPath, [
+      '-e',
+      `const s = require('node:dgram').createSocket('udp4')
+       const rec = Buffer.from(${JSON.stringify(REC('/x'.padEnd(900, 'x')))})
+       let sent = 0, done = 0
+       const burst = () => {
+         for (let i = 0; i < 250 && sent < ${total}; i++, sent++)
+           s.send(rec, ${port}, '127.0.0.1', () => { if (++done === ${total}) s.close() })
+         if (sent < ${total}) setTimeout(burst, 5)
+       }
+       setTimeout(burst, 200)`,
+    ])
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 2_500)
+    await sender
+    await waitFor(() => c.events.length === total, 'every datagram stored', 20_000)
+    assert.equal(sources.stats.by.udp.received, total)
+  } finally {
+    await stop(sources)
+  }
+})

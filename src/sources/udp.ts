@@ -1,18 +1,20 @@
 /**
  * @module sources/udp
  * Syslog / JSON over UDP: one datagram is one message (RFC 5426 §3.1), decoded by
- * `decodeMessage`. Datagrams cannot be paused, so when the sink is saturated their events are
- * dropped and counted (`queue_full`) rather than queued without bound.
+ * `decodeMessage`. The socket lives in its own thread (`udp-worker`), which receives and checks
+ * the sender; this side decodes, counts and hands the events to the sink. Datagrams cannot be
+ * paused, so when the sink is saturated their events are dropped and counted (`queue_full`)
+ * rather than queued without bound.
  */
-import { createSocket, type Socket, type SocketType } from 'node:dgram'
 import type { AddressInfo } from 'node:net'
 import { AppError } from '../errors.ts'
+import { startModuleWorker } from '../threads.ts'
 import { decodeMessage } from './decode.ts'
 import type { SinkGate, SourceLogger } from './stats.ts'
 import type { TrustList } from './trust.ts'
+import type { FromUdpWorker, ToUdpWorker, UdpWorkerConfig } from './udp-worker.ts'
 
-/** Receive buffer asked of the kernel (capped by net.core.rmem_max) to ride out bursts. */
-export const UDP_RECV_BUFFER_BYTES = 4 * 1024 * 1024
+export { UDP_RECV_BUFFER_BYTES } from './udp-worker.ts'
 
 export interface UdpSourceOptions {
   /** Address to bind; `::` is dual-stack where the host allows it, else `0.0.0.0` is used. */
@@ -30,60 +32,104 @@ export interface RunningListener<A> {
   close(): Promise<void>
 }
 
-function bind(type: SocketType, host: string, port: number): Promise<Socket> {
-  return new Promise((resolve, reject) => {
-    const sock = createSocket({ type, ipv6Only: false, recvBufferSize: UDP_RECV_BUFFER_BYTES })
-    const onError = (err: Error) => {
-      sock.close()
-      reject(err)
-    }
-    sock.once('error', onError)
-    sock.bind(port, host, () => {
-      sock.off('error', onError)
-      resolve(sock)
-    })
-  })
-}
-
-function errno(err: unknown): string | undefined {
-  return err instanceof Error && 'code' in err && typeof err.code === 'string'
-    ? err.code
-    : undefined
-}
-
 /** Binds the UDP listener. Fails with E_CONFIG_INVALID naming TLSIGHT_UDP_PORT. */
 export async function startUdpSource(o: UdpSourceOptions): Promise<RunningListener<AddressInfo>> {
-  let sock: Socket
-  try {
-    sock = await bind(o.host.includes(':') ? 'udp6' : 'udp4', o.host, o.port)
-  } catch (err) {
-    const code = errno(err)
-    if (o.host !== '::' || (code !== 'EAFNOSUPPORT' && code !== 'EADDRNOTAVAIL')) {
-      throw new AppError(
-        'E_CONFIG_INVALID',
-        `TLSIGHT_UDP_PORT: cannot bind udp ${o.host} port ${o.port} (${code ?? 'error'})`,
-        { cause: err },
-      )
-    }
-    // No IPv6 on this host: IPv4 only.
-    sock = await bind('udp4', '0.0.0.0', o.port)
+  const cfg: UdpWorkerConfig = {
+    host: o.host,
+    port: o.port,
+    cidrs: [...o.trust.cidrs],
+    // Between the threads as much again as the sink may hold: memory stays bounded.
+    maxInTransit: o.gate.maxPending,
   }
-  sock.on('error', (err) => o.log.error({ code: errno(err) }, 'UDP log listener error.'))
-  sock.on('message', (msg, rinfo) => {
-    if (!o.trust.has(rinfo.address)) {
-      o.gate.refuse('udp', 'untrusted', { peer: rinfo.address })
-      return
+  const worker = startModuleWorker(import.meta.url, 'udp-worker', cfg)
+  /** Decodes a batch of datagrams (layout in udp-worker) and hands on their events. */
+  const deliver = (batch: Uint8Array): void => {
+    const text = Buffer.from(batch.buffer, batch.byteOffset, batch.byteLength)
+    const now = new Date()
+    let off = 0
+    while (off < batch.length) {
+      const peerLen = batch[off] ?? 0
+      const peer = text.toString('latin1', off + 1, off + 1 + peerLen)
+      off += 1 + peerLen
+      const len = text.readUInt32LE(off)
+      off += 4
+      const out = decodeMessage(batch.subarray(off, off + len), {
+        source: 'udp',
+        sensor: o.sensor,
+        now,
+        maxRecordBytes: o.maxRecordBytes,
+      })
+      off += len
+      o.gate.deliver('udp', out, peer, false)
     }
-    const out = decodeMessage(msg, {
-      source: 'udp',
-      sensor: o.sensor,
-      now: new Date(),
-      maxRecordBytes: o.maxRecordBytes,
+  }
+  const send = (m: ToUdpWorker): void => worker.postMessage(m)
+  let closed: (() => void) | undefined
+  let exited = false
+  const ready = new Promise<AddressInfo>((resolve, reject) => {
+    worker.on('message', (m: FromUdpWorker) => {
+      switch (m.type) {
+        case 'ready':
+          resolve(m.address)
+          break
+        case 'bind_failed':
+          reject(
+            new AppError(
+              'E_CONFIG_INVALID',
+              `TLSIGHT_UDP_PORT: cannot bind udp ${o.host} port ${o.port} (${m.code ?? 'error'})`,
+              { cause: new Error(m.message) },
+            ),
+          )
+          break
+        case 'socket_error':
+          o.log.error({ code: m.code }, 'UDP log listener error.')
+          break
+        case 'batch': {
+          const g = o.gate
+          if (m.refused > 0) g.refuse('udp', 'untrusted', { peer: m.refusedPeer }, m.refused)
+          if (m.queueFull > 0) {
+            const detail = { peer: m.queueFullPeer, pending: g.stats.pending }
+            g.refuse('udp', 'queue_full', detail, m.queueFull)
+          }
+          if (m.batch !== undefined) {
+            deliver(m.batch)
+            send({ type: 'taken', n: m.datagrams, bytes: m.batch.length })
+          }
+          break
+        }
+        case 'closed':
+          closed?.()
+          break
+      }
     })
-    o.gate.deliver('udp', out, rinfo.address, false)
+    worker.on('error', (err) => {
+      o.log.error({ err }, 'UDP log listener thread failed.')
+      reject(err)
+    })
+    worker.on('exit', () => {
+      exited = true
+      closed?.()
+    })
   })
+  let address: AddressInfo
+  try {
+    address = await ready
+  } catch (err) {
+    await worker.terminate()
+    throw err
+  }
+  let closing: Promise<void> | undefined
   return {
-    address: sock.address(),
-    close: () => new Promise((resolve) => sock.close(() => resolve())),
+    address,
+    close: () =>
+      (closing ??= new Promise<void>((resolve) => {
+        if (exited) {
+          resolve()
+          return
+        }
+        // Every batch the thread posted before `closed` has been counted when this resolves.
+        closed = resolve
+        send({ type: 'close' })
+      })),
   }
 }
