@@ -16,6 +16,12 @@ import type { FromUdpWorker, ToUdpWorker, UdpWorkerConfig } from './udp-worker.t
 
 export { UDP_RECV_BUFFER_BYTES } from './udp-worker.ts'
 
+/**
+ * Datagrams decoded per event-loop turn: a backlog (after the main thread was busy) is worked
+ * off in slices, so timers and API requests run in between.
+ */
+const DATAGRAMS_PER_TURN = 2_000
+
 export interface UdpSourceOptions {
   /** Address to bind; `::` is dual-stack where the host allows it, else `0.0.0.0` is used. */
   host: string
@@ -42,30 +48,47 @@ export async function startUdpSource(o: UdpSourceOptions): Promise<RunningListen
     maxInTransit: o.gate.maxPending,
   }
   const worker = startModuleWorker(import.meta.url, 'udp-worker', cfg)
-  /** Decodes a batch of datagrams (layout in udp-worker) and hands on their events. */
-  const deliver = (batch: Uint8Array): void => {
-    const text = Buffer.from(batch.buffer, batch.byteOffset, batch.byteLength)
+  const send = (m: ToUdpWorker): void => worker.postMessage(m)
+  // Batches waiting to be decoded (layout in udp-worker), worked off in slices (see pump).
+  const queue: { batch: Uint8Array; text: Buffer; off: number }[] = []
+  let pumping = false
+  let closed: (() => void) | undefined
+  let workerClosed = false
+  let exited = false
+  const pump = (): void => {
+    let budget = DATAGRAMS_PER_TURN
+    let n = 0
+    let bytes = 0
     const now = new Date()
-    let off = 0
-    while (off < batch.length) {
-      const peerLen = batch[off] ?? 0
-      const peer = text.toString('latin1', off + 1, off + 1 + peerLen)
-      off += 1 + peerLen
-      const len = text.readUInt32LE(off)
-      off += 4
-      const out = decodeMessage(batch.subarray(off, off + len), {
+    while (budget-- > 0) {
+      const q = queue[0]
+      if (q === undefined) break
+      const start = q.off
+      const peerLen = q.batch[q.off] ?? 0
+      const peer = q.text.toString('latin1', q.off + 1, q.off + 1 + peerLen)
+      q.off += 1 + peerLen
+      const len = q.text.readUInt32LE(q.off)
+      q.off += 4
+      const out = decodeMessage(q.batch.subarray(q.off, q.off + len), {
         source: 'udp',
         sensor: o.sensor,
         now,
         maxRecordBytes: o.maxRecordBytes,
       })
-      off += len
+      q.off += len
+      n++
+      bytes += q.off - start
+      if (q.off >= q.batch.length) queue.shift()
       o.gate.deliver('udp', out, peer, false)
     }
+    if (n > 0) send({ type: 'taken', n, bytes })
+    if (queue.length > 0) {
+      setImmediate(pump)
+      return
+    }
+    pumping = false
+    if (workerClosed || exited) closed?.()
   }
-  const send = (m: ToUdpWorker): void => worker.postMessage(m)
-  let closed: (() => void) | undefined
-  let exited = false
   const ready = new Promise<AddressInfo>((resolve, reject) => {
     worker.on('message', (m: FromUdpWorker) => {
       switch (m.type) {
@@ -92,13 +115,22 @@ export async function startUdpSource(o: UdpSourceOptions): Promise<RunningListen
             g.refuse('udp', 'queue_full', detail, m.queueFull)
           }
           if (m.batch !== undefined) {
-            deliver(m.batch)
-            send({ type: 'taken', n: m.datagrams, bytes: m.batch.length })
+            const b = m.batch
+            queue.push({
+              batch: b,
+              text: Buffer.from(b.buffer, b.byteOffset, b.byteLength),
+              off: 0,
+            })
+            if (!pumping) {
+              pumping = true
+              pump()
+            }
           }
           break
         }
         case 'closed':
-          closed?.()
+          workerClosed = true
+          if (!pumping) closed?.()
           break
       }
     })
@@ -108,7 +140,7 @@ export async function startUdpSource(o: UdpSourceOptions): Promise<RunningListen
     })
     worker.on('exit', () => {
       exited = true
-      closed?.()
+      if (!pumping) closed?.()
     })
   })
   let address: AddressInfo
