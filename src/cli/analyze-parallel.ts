@@ -105,7 +105,15 @@ export class ParallelAnalyzer {
       if (path !== undefined) config.path = path
       this.readers.push(new DeferredBatchReader(o.sensor, fam))
       const w = startWorker(config)
-      w.on('message', (m: FromWorker) => this.onMessage(index, m))
+      w.on('message', (m: FromWorker) => {
+        try {
+          this.onMessage(index, m)
+        } catch (err) {
+          // A batch that does not decode, or a sink that throws: the run fails, with the reason.
+          this.failure = err instanceof Error ? err : new Error(String(err))
+          this.wake()
+        }
+      })
       w.on('error', (err) => {
         this.failure = err
         this.wake()
