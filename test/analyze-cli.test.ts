@@ -55,18 +55,27 @@ test('stdin ("-") gives the same lines as the file', async () => {
 
 test('worker threads give the same events as one thread', async () => {
   const one = await analyze([FIXTURE, '--format', 'jsonl', '--threads', '1'])
-  const three = await analyze([FIXTURE, '--format', 'jsonl', '--threads', '3', '--stats'])
-  assert.equal(three.code, 0, three.stderr)
   const sort = (s: string): string[] =>
     s
       .split('\n')
       .filter((l) => l !== '')
       .sort()
-  assert.deepEqual(sort(three.stdout), sort(one.stdout))
-  const stats = JSON.parse(three.stderr.trim().split('\n').pop() ?? '{}') as {
-    engine: { events: number }
+  // 2 threads: one worker, fingerprints in the main thread, the same order as one thread;
+  // 3: two shards, fingerprints in the main thread; 5: four shards fingerprinting themselves.
+  for (const threads of ['2', '3', '5']) {
+    const r = await analyze([FIXTURE, '--format', 'jsonl', '--threads', threads, '--stats'])
+    assert.equal(r.code, 0, r.stderr)
+    if (threads === '2') assert.equal(r.stdout, one.stdout)
+    else assert.deepEqual(sort(r.stdout), sort(one.stdout), `--threads ${threads}`)
+    const stats = JSON.parse(r.stderr.trim().split('\n').pop() ?? '{}') as {
+      engine: { events: number }
+    }
+    assert.equal(stats.engine.events, 17)
   }
-  assert.equal(stats.engine.events, 17)
+  // Lines formatted in the workers (table: UTF-8 text), the same set as from one thread.
+  const table = await analyze([FIXTURE, '--format', 'table', '--threads', '5'])
+  const tableOne = await analyze([FIXTURE, '--format', 'table', '--threads', '1'])
+  assert.deepEqual(sort(table.stdout), sort(tableOne.stdout))
 })
 
 test('stdin with worker threads gives the same events', async () => {

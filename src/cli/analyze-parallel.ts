@@ -14,10 +14,20 @@ import { addStats, emptyStats, type HandshakeEngineStats } from '../pipeline/sta
 import { DeferredBatchReader } from '../pipeline/deferred-batch.ts'
 import { familySwitches, type Family } from '../fingerprints/families.ts'
 import type { CaptureEvent } from '../events/capture.ts'
+import type { OutputFormat } from './output.ts'
+
+/**
+ * Up to this many workers, the main thread fingerprints (deferred); with more, it would be the
+ * bottleneck, so each worker fingerprints and formats its own shard and this thread only writes.
+ */
+export const MAX_WORKERS_DEFERRING = 2
 
 export interface WorkerConfig {
   index: number
   count: number
+  /** Fingerprints deferred to the main thread; else computed and formatted in the worker. */
+  defer: boolean
+  format: OutputFormat
   sensor: string
   ja4plus: boolean
   families: Family[]
@@ -31,8 +41,12 @@ export type ToWorker =
   | { type: 'credit'; n: number }
 
 interface Output {
-  /** The events of a chunk (see pipeline/deferred-batch), when it completed any. */
+  /** Deferring workers: the events of a chunk (see pipeline/deferred-batch), if any. */
   batch: Uint8Array | undefined
+  /** Other workers: encoded lines (transferred buffers) and the bytes used of each. */
+  buffers: ArrayBuffer[]
+  lengths: number[]
+  events: number
 }
 
 export type FromWorker =
@@ -64,14 +78,18 @@ export interface ParallelOptions {
   families: readonly Family[]
   /** A file for the workers to read, or undefined to feed chunks with `push`. */
   path: string | undefined
-  /** Every event, in order. */
+  format: OutputFormat
+  /** Every event, in order (from deferring workers, completed here)… */
   onEvent: (e: CaptureEvent) => void
+  /** …or lines already encoded by the workers (more than MAX_WORKERS_DEFERRING of them). */
+  write: (bytes: Uint8Array) => void
 }
 
 export class ParallelAnalyzer {
   private readonly workers: Worker[] = []
   private readonly path: string | undefined
   private readonly onEvent: (e: CaptureEvent) => void
+  private readonly write: (bytes: Uint8Array) => void
   /** One per worker: a body may be referred to in a later batch of the same worker. */
   private readonly readers: DeferredBatchReader[] = []
   private seq = 0
@@ -92,12 +110,16 @@ export class ParallelAnalyzer {
     const path = o.path
     this.path = path
     this.onEvent = o.onEvent
+    this.write = o.write
+    const defer = count <= MAX_WORKERS_DEFERRING
     const fam = familySwitches(o.families, o.ja4plus)
     this.done = Array.from({ length: count }, () => undefined)
     for (let index = 0; index < count; index++) {
       const config: WorkerConfig = {
         index,
         count,
+        defer,
+        format: o.format,
         sensor: o.sensor,
         ja4plus: o.ja4plus,
         families: [...o.families],
@@ -135,10 +157,16 @@ export class ParallelAnalyzer {
   }
 
   private emit(index: number, o: Output): void {
-    if (o.batch === undefined) return
-    this.readers[index]?.read(o.batch, (e) => {
-      this.events++
-      this.onEvent(e)
+    if (o.batch !== undefined) {
+      this.readers[index]?.read(o.batch, (e) => {
+        this.events++
+        this.onEvent(e)
+      })
+    }
+    this.events += o.events
+    o.buffers.forEach((b, i) => {
+      const n = o.lengths[i] ?? 0
+      if (n > 0) this.write(new Uint8Array(b, 0, n))
     })
   }
 

@@ -9,58 +9,94 @@ import { parentPort, workerData, type MessagePort } from 'node:worker_threads'
 import { CaptureAnalyzer } from '../pipeline/capture-analyzer.ts'
 import { fileChunks } from './file-chunks.ts'
 import { DeferredBatchWriter } from '../pipeline/deferred-batch.ts'
+import { LineBuffer, eventFormatter, outputEncoding } from './output.ts'
 import type { FromWorker, ToWorker, WorkerConfig } from './analyze-parallel.ts'
 
 function isConfig(v: unknown): v is WorkerConfig {
-  return typeof v === 'object' && v !== null && 'index' in v && 'count' in v && 'families' in v
+  return typeof v === 'object' && v !== null && 'index' in v && 'count' in v && 'defer' in v
 }
 
 class Shard {
   private readonly analyzer: CaptureAnalyzer
-  private readonly out = new DeferredBatchWriter()
+  /** Deferring: the batch of events; else the formatted lines. */
+  private readonly out: DeferredBatchWriter | undefined
+  private readonly lines: LineBuffer | undefined
+  private events = 0
 
   constructor(
     cfg: WorkerConfig,
     private readonly port: MessagePort,
   ) {
-    this.analyzer = new CaptureAnalyzer({
+    const common = {
       sensor: cfg.sensor,
       ja4plus: cfg.ja4plus,
       families: cfg.families,
       shard: { index: cfg.index, count: cfg.count },
-      onEvent: (e) => this.out.event(e),
-      deferred: this.out,
-    })
+    }
+    if (cfg.defer) {
+      const out = (this.out = new DeferredBatchWriter())
+      this.analyzer = new CaptureAnalyzer({
+        ...common,
+        onEvent: (e) => out.event(e),
+        deferred: out,
+      })
+    } else {
+      const lines = (this.lines = new LineBuffer(outputEncoding(cfg.format)))
+      const format = eventFormatter(cfg.format, cfg.sensor)
+      this.analyzer = new CaptureAnalyzer({
+        ...common,
+        onEvent: (e) => {
+          lines.line(format(e))
+          this.events++
+        },
+      })
+    }
   }
 
   get failed(): boolean {
     return this.analyzer.failed
   }
 
-  /** The batch so far, and the buffer to transfer (its bytes are ours alone). */
-  private take(): { batch: Uint8Array | undefined; transfer: ArrayBuffer[] } {
-    const batch = this.out.take()
-    const b = batch?.buffer
-    return { batch, transfer: b instanceof ArrayBuffer ? [b] : [] }
+  /** What was produced since the last call, and the buffers to transfer (ours alone). */
+  private take(): {
+    out: {
+      batch: Uint8Array | undefined
+      buffers: ArrayBuffer[]
+      lengths: number[]
+      events: number
+    }
+    transfer: ArrayBuffer[]
+  } {
+    const batch = this.out?.take()
+    // Each line chunk starts its own ArrayBuffer (LineBuffer allocates >= 1 MiB, never pooled).
+    const chunks = this.lines?.take() ?? []
+    const buffers = chunks.map((c) =>
+      c.byteOffset === 0 && c.buffer instanceof ArrayBuffer ? c.buffer : c.slice().buffer,
+    )
+    const events = this.events
+    this.events = 0
+    const transfer = [...buffers]
+    if (batch?.buffer instanceof ArrayBuffer) transfer.push(batch.buffer)
+    return { out: { batch, buffers, lengths: chunks.map((c) => c.length), events }, transfer }
   }
 
   chunk(seq: number, bytes: Uint8Array): void {
     this.analyzer.push(bytes)
-    const { batch, transfer } = this.take()
+    const { out, transfer } = this.take()
     const msg: FromWorker = {
       type: 'out',
       seq,
       bytes: bytes.length,
       failed: this.analyzer.failed,
-      batch,
+      ...out,
     }
     this.port.postMessage(msg, transfer)
   }
 
   end(): void {
     const { summary, stats } = this.analyzer.end()
-    const { batch, transfer } = this.take()
-    const msg: FromWorker = { type: 'done', summary, stats, batch }
+    const { out, transfer } = this.take()
+    const msg: FromWorker = { type: 'done', summary, stats, ...out }
     this.port.postMessage(msg, transfer)
   }
 }

@@ -42,9 +42,9 @@ Options:
   --progress             force the progress bar on stderr (default: when reading a file, stdout is
                          redirected and stderr is a terminal); --no-progress turns it off
   --threads N|auto       threads in all: with N > 1, N-1 worker threads parse the capture and
-                         follow a share of the flows each, and this one computes the tls
-                         fingerprints and writes (default auto: one per core for inputs over
-                         32 MiB and for stdin; also TLSIGHT_THREADS)
+                         follow a share of the flows each; with N <= 3 this one computes the
+                         tls fingerprints and writes, else the workers do (default auto: one
+                         per core for inputs over 32 MiB and for stdin; also TLSIGHT_THREADS)
   --stats                print the run's counters as JSON on stderr at the end
   -h, --help             this text
 
@@ -220,7 +220,9 @@ async function run(o: RunOptions): Promise<number> {
       ja4plus: o.ja4plus,
       families: o.families,
       path,
+      format: o.format,
       onEvent: (e) => out.line(format(e)),
+      write: (bytes) => out.bytes(bytes),
     })
   if (o.threads > 1 && o.path !== undefined) {
     // Workers read the file themselves; this thread fingerprints and writes what they return.
