@@ -78,6 +78,9 @@ test('serve: ingested handshake and request are stored and joined into a session
     assert.match(metrics, /# TYPE \w+ counter/)
     const openapi = await getJson(server.port, '/api/v1/openapi.json')
     assert.equal(openapi.openapi, '3.1.0')
+    // The ingest route serve mounts is the documented one.
+    const paths = openapi.paths as Record<string, Record<string, unknown>>
+    assert.ok(paths['/api/v1/ingest']?.post !== undefined, 'ingest is in the OpenAPI document')
   } finally {
     await server.close()
     rmSync(dir, { recursive: true, force: true })

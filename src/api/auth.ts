@@ -28,12 +28,15 @@ export function bearerMatches(header: string | undefined, token: string): boolea
  * A hook refusing requests without the token: E_WRITE_DISABLED when none is configured (write
  * APIs are off), E_UNAUTHORIZED when it is missing or wrong. Runs before the body is read.
  */
-export function requireToken(token: string | undefined): onRequestHookHandler {
+export function requireToken(
+  token: string | undefined,
+  setting = 'TLSIGHT_API_TOKEN',
+): onRequestHookHandler {
   return async function requireTokenHook(request: FastifyRequest): Promise<void> {
     if (token === undefined || token === '')
       throw new AppError(
         'E_WRITE_DISABLED',
-        'write APIs are disabled: no API token is configured (TLSIGHT_API_TOKEN)',
+        `this write API is disabled: no token is configured (${setting})`,
       )
     if (!bearerMatches(request.headers.authorization, token))
       throw new AppError('E_UNAUTHORIZED', 'a valid bearer token is required')

@@ -13,6 +13,8 @@ import type { MetricsSource } from './metrics.ts'
 export const DEFAULT_MAX_INGEST_BYTES = 64 * 1024 * 1024
 
 export interface IngestOutcome {
+  /** Records read from the body (accepted or dropped). */
+  received: number
   /** Events the sink accepted. */
   accepted: number
   /** Records dropped, per reason. */
@@ -37,6 +39,11 @@ export interface ApiDeps {
   ingest?: IngestFunction
   /** `TLSIGHT_API_TOKEN`; without it write APIs answer 403. */
   token?: string
+  /**
+   * The token of `POST /api/v1/ingest` when it has its own (`TLSIGHT_INGEST_TOKEN`: senders of
+   * logs need not hold the API's); empty turns ingest off (403). Default: `token`.
+   */
+  ingestToken?: string
   /** pino-compatible; without it the API logs nothing. */
   logger?: FastifyBaseLogger
   /** Milliseconds since the epoch (injected by tests). Default `Date.now`. */

@@ -134,7 +134,8 @@ async function ingestToStore(body: Readable, headers: IncomingHttpHeaders): Prom
   const ok = await Promise.all(writes)
   const failed = ok.filter((x) => !x).length
   if (failed > 0) dropped['bad_field'] = failed
-  return { accepted: ok.length - failed, dropped }
+  const bad = Object.values(dropped).reduce((n, v) => n + v, 0) - failed
+  return { received: ok.length + bad, accepted: ok.length - failed, dropped }
 }
 
 const base = nowUs(300)
@@ -594,13 +595,13 @@ test('POST /api/v1/ingest stores NDJSON and gzip-compressed NDJSON', async () =>
   )
   const r = await postIngest(ndjson(plain) + 'not json\n')
   assert.equal(r.status, 200)
-  assert.deepEqual(r.body, { accepted: 5, dropped: { bad_json: 1 } })
+  assert.deepEqual(r.body, { received: 6, accepted: 5, dropped: { bad_json: 1 } })
   const zipped = Array.from({ length: 7 }, (_, i) =>
     httpEvent(i, { sensor: 'ingest-gzip', path: `/z/${i}` }),
   )
   const z = await postIngest(gzipSync(ndjson(zipped)), { 'content-encoding': 'gzip' })
   assert.equal(z.status, 200)
-  assert.deepEqual(z.body, { accepted: 7, dropped: {} })
+  assert.deepEqual(z.body, { received: 7, accepted: 7, dropped: {} })
   const stored = await get<EventPageResponse>(
     '/api/v1/events?type=http&sensor=ingest-gzip&limit=100',
   )
@@ -654,12 +655,12 @@ test('POST /api/v1/ingest: a collector that stops early or pushes back', async (
     queries: store.queries,
     metrics: metricsSource(),
     token: TOKEN,
-    ingest: async () => ({ accepted: 0, dropped: { queue_full: 1 } }),
+    ingest: async () => ({ received: 1, accepted: 0, dropped: { queue_full: 1 } }),
   })
   const body = Readable.from([Buffer.from(ndjson([httpEvent(1)])), Buffer.from('{"more":1}\n')])
   const r = await postIngest(body, {}, early)
   assert.equal(r.status, 200)
-  assert.deepEqual(r.body, { accepted: 0, dropped: { queue_full: 1 } })
+  assert.deepEqual(r.body, { received: 1, accepted: 0, dropped: { queue_full: 1 } })
   await early.close()
   const busy = buildApi({
     queries: store.queries,
@@ -716,7 +717,7 @@ test('a real socket: GET top and a gzip ingest over HTTP', async () => {
       body: gzipSync(ndjson(events)),
     })
     assert.equal(post.status, 200)
-    assert.deepEqual(await post.json(), { accepted: 3, dropped: {} })
+    assert.deepEqual(await post.json(), { received: 3, accepted: 3, dropped: {} })
     const denied = await fetch(`${base}/api/v1/ingest`, { method: 'POST', body: 'x\n' })
     assert.equal(denied.status, 401)
     assert.equal(((await denied.json()) as ErrorResponse).error.code, 'E_UNAUTHORIZED')

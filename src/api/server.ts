@@ -159,7 +159,8 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
   if (deps.ingest !== undefined)
     registerIngestRoute(app, {
       ingest: deps.ingest,
-      token,
+      token: deps.ingestToken ?? token,
+      setting: deps.ingestToken !== undefined ? 'TLSIGHT_INGEST_TOKEN' : 'TLSIGHT_API_TOKEN',
       maxBytes: deps.maxIngestBytes ?? DEFAULT_MAX_INGEST_BYTES,
     })
   return app

@@ -113,7 +113,8 @@ export async function startServe(o: ServeOptions): Promise<Server> {
       if (aggregated.length === 0) return stored
       return Promise.all([stored, ...aggregated]).then(() => undefined)
     }
-    const sources = await startSources(sourcesConfigFromEnv(env), sink, log)
+    const sourcesConfig = sourcesConfigFromEnv(env)
+    const sources = await startSources(sourcesConfig, sink, log)
     closers.push(() => sources.close())
     if (capturing) {
       const { startCapture, captureSettingsFromEnv } = await import('../capture/capture.ts')
@@ -144,15 +145,15 @@ export async function startServe(o: ServeOptions): Promise<Server> {
         writer: () => writer.stats,
         correlator: () => correlator.stats,
       },
-    })
-    // The collector's ingest, with its own token (TLSIGHT_INGEST_TOKEN), gzip and size limits.
-    api.removeAllContentTypeParsers()
-    api.addContentTypeParser('*', (_req, payload, done) => {
-      done(null, payload)
-    })
-    api.post('/api/v1/ingest', (request, reply) => {
-      void reply.hijack()
-      sources.ingestHandler(request.raw, reply.raw)
+      // The collector's ingest, with its own token (TLSIGHT_INGEST_TOKEN; unset: 403).
+      ingest: async (body) => {
+        const r = await sources.ingest(body)
+        const dropped: Record<string, number> = {}
+        for (const [k, v] of Object.entries(r.dropped)) if (v !== undefined) dropped[k] = v
+        return { received: r.received, accepted: r.accepted, dropped }
+      },
+      ingestToken: sourcesConfig.ingest_token ?? '',
+      maxIngestBytes: sourcesConfig.max_ingest_bytes,
     })
     await api.listen({ port, host: o.host ?? '::' })
     closers.push(() => api.close())

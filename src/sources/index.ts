@@ -4,24 +4,17 @@
  * - UDP (`TLSIGHT_UDP_PORT`, 9000): one datagram = one record, bare JSON or JSON in syslog;
  * - TCP (`TLSIGHT_TCP_PORT`, 9000): RFC 6587 syslog (octet counting or LF) and NDJSON;
  * - UNIX stream socket (`TLSIGHT_UNIX_SOCKET`, off by default) for Apache's piped logs;
- * - `POST /api/v1/ingest`: NDJSON, gzip accepted, token-authenticated (`ingest` / `ingestHandler`
+ * - `POST /api/v1/ingest`: NDJSON, gzip accepted, token-authenticated (the API's route; `ingest`
  *   below, mounted by the HTTP server).
  * Senders outside `TLSIGHT_TRUSTED_CIDRS` are refused and counted. Nothing a sender writes can
  * stop the process: bad input is counted by reason and sampled to the log once a second.
  * See docs/integrations.md.
  */
 import { hostname } from 'node:os'
-import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { AppError } from '../errors.ts'
 import { MAX_RECORD_BYTES } from './decode.ts'
-import {
-  createIngestHandler,
-  ingestBody,
-  MAX_INGEST_BODY_BYTES,
-  type IngestOptions,
-  type IngestResult,
-} from './ingest.ts'
+import { ingestRecords, MAX_INGEST_BODY_BYTES, type IngestCounts } from './ingest.ts'
 import { DropSampler, SinkGate, SourceStats, type EventSink, type SourceLogger } from './stats.ts'
 import { startTcpSource } from './tcp.ts'
 import { DEFAULT_TRUSTED_CIDRS, parseCidrList, TrustList, type Cidr } from './trust.ts'
@@ -41,8 +34,8 @@ export type {
   SourceLogger,
   SourceName,
 } from './stats.ts'
-export { ingestBody, createIngestHandler, tokenMatches } from './ingest.ts'
-export type { IngestResult, IngestResponseBody, IngestError } from './ingest.ts'
+export { ingestRecords } from './ingest.ts'
+export type { IngestCounts } from './ingest.ts'
 
 export const DEFAULT_LOG_PORT = 9000
 
@@ -176,10 +169,11 @@ export interface RunningSources {
   close(): Promise<void>
   stats: SourceStats
   addresses: { udp?: AddressInfo; tcp?: AddressInfo; unix?: string }
-  /** The ingest decision for one request body; the HTTP server writes the result out. */
-  ingest(body: AsyncIterable<Uint8Array>, headers: IncomingHttpHeaders): Promise<IngestResult>
-  /** The same as a plain node handler. */
-  ingestHandler(req: IncomingMessage, res: ServerResponse): void
+  /**
+   * An ingest body (authenticated, decompressed and size-limited by the API's route) into
+   * events; `ingest_token` and `max_ingest_bytes` are the route's settings.
+   */
+  ingest(body: AsyncIterable<Uint8Array>): Promise<IngestCounts>
 }
 
 /**
@@ -239,20 +233,12 @@ export async function startSources(
     },
     'Log sources listening.',
   )
-  const ingestOptions: IngestOptions = {
-    token: config.ingest_token,
-    gate,
-    sensor: config.sensor,
-    maxRecordBytes: config.max_record_bytes,
-    maxBodyBytes: config.max_ingest_bytes,
-  }
-  const handler = createIngestHandler(ingestOptions)
+  const ingestOptions = { gate, sensor: config.sensor, maxRecordBytes: config.max_record_bytes }
   let closing: Promise<void> | undefined
   return {
     stats,
     addresses,
-    ingest: (body, headers) => ingestBody(body, headers, ingestOptions),
-    ingestHandler: handler,
+    ingest: (body) => ingestRecords(body, ingestOptions),
     close: () =>
       (closing ??= (async () => {
         await Promise.all(listeners.map((l) => l.close()))

@@ -26,7 +26,13 @@ export const INGEST_MEDIA_TYPES: readonly string[] = [
   'application/x-jsonlines',
   'application/json',
   'text/plain',
+  // Compressed bodies labelled by what they are rather than by Content-Encoding.
+  'application/gzip',
+  'application/x-gzip',
+  'application/octet-stream',
 ]
+
+const GZIP_MEDIA_TYPES = new Set(['application/gzip', 'application/x-gzip'])
 
 export const ingestSpec: RouteSpec = {
   method: 'POST',
@@ -34,8 +40,10 @@ export const ingestSpec: RouteSpec = {
   operationId: 'ingest',
   summary: 'Send events as NDJSON (web-server log records or tlsight events), gzip accepted.',
   description:
-    'One JSON object (or syslog line holding one) per line. `Content-Encoding: gzip` is ' +
-    'accepted; the size limit applies to the body as sent and after decompression.',
+    'One JSON object (or syslog line holding one) per line. gzip is accepted (by ' +
+    '`Content-Encoding`, a gzip media type, or its magic bytes); the size limit applies to the ' +
+    'body as sent and after decompression. The bearer token is the ingest token ' +
+    '(`TLSIGHT_INGEST_TOKEN`) where one is configured, else the API token.',
   tags: ['ingest'],
   auth: true,
   querystring: noQuery,
@@ -49,8 +57,9 @@ export const ingestSpec: RouteSpec = {
       schema: {
         type: 'object',
         additionalProperties: false,
-        required: ['accepted', 'dropped'],
+        required: ['received', 'accepted', 'dropped'],
         properties: {
+          received: { type: 'integer', minimum: 0, description: 'Records read from the body.' },
           accepted: { type: 'integer', minimum: 0 },
           dropped: {
             type: 'object',
@@ -136,6 +145,39 @@ function decodedBody(
   }
 }
 
+/**
+ * The body's first bytes, put back for whoever reads it next; undefined for an empty body. Two
+ * bytes are enough to tell gzip, and the first chunk holds them unless it is one byte long.
+ */
+function peekBody(req: IncomingMessage): Promise<Buffer | undefined> {
+  if (req.readableEnded) return Promise.resolve(undefined)
+  return new Promise((resolve, reject) => {
+    const cleanup = (): void => {
+      req.off('readable', onReadable)
+      req.off('end', onEnd)
+      req.off('error', onError)
+    }
+    const onReadable = (): void => {
+      const chunk: unknown = req.read()
+      if (!Buffer.isBuffer(chunk)) return
+      cleanup()
+      req.unshift(chunk)
+      resolve(chunk)
+    }
+    const onEnd = (): void => {
+      cleanup()
+      resolve(undefined)
+    }
+    const onError = (e: Error): void => {
+      cleanup()
+      reject(e)
+    }
+    req.on('readable', onReadable)
+    req.on('end', onEnd)
+    req.on('error', onError)
+  })
+}
+
 function forwardedHeaders(headers: IncomingHttpHeaders): IncomingHttpHeaders {
   const out: IncomingHttpHeaders = {}
   for (const [k, v] of Object.entries(headers)) if (!NOT_FORWARDED.has(k)) out[k] = v
@@ -144,7 +186,7 @@ function forwardedHeaders(headers: IncomingHttpHeaders): IncomingHttpHeaders {
 
 export function registerIngestRoute(
   app: FastifyInstance,
-  o: { ingest: IngestFunction; token: string | undefined; maxBytes: number },
+  o: { ingest: IngestFunction; token: string | undefined; setting: string; maxBytes: number },
 ): void {
   // Its own scope: this route alone reads its body as a raw stream (no parser, no buffering).
   void app.register(async function ingestScope(scope) {
@@ -154,7 +196,7 @@ export function registerIngestRoute(
     })
     scope.route({
       ...fastifyRoute(ingestSpec),
-      onRequest: requireToken(o.token),
+      onRequest: requireToken(o.token, o.setting),
       handler: async function ingest(req, reply): Promise<IngestOutcome> {
         const headers = req.headers
         const type = single(headers['content-type']).split(';')[0]?.trim() ?? ''
@@ -164,7 +206,7 @@ export function registerIngestRoute(
             `content-type ${type} is not accepted (send ${INGEST_MEDIA_TYPES[0]})`,
           )
         const encoding = single(headers['content-encoding'])
-        const gzip = encoding === 'gzip' || encoding === 'x-gzip'
+        let gzip = encoding === 'gzip' || encoding === 'x-gzip' || GZIP_MEDIA_TYPES.has(type)
         if (!gzip && encoding !== '' && encoding !== 'identity')
           throw new AppError(
             'E_UNSUPPORTED_MEDIA_TYPE',
@@ -176,6 +218,12 @@ export function registerIngestRoute(
             'E_PAYLOAD_TOO_LARGE',
             `body of ${declared} bytes is over the ${o.maxBytes}-byte limit`,
           )
+        // RFC 1952 §2.3.1: ID1 ID2 = 1f 8b. Some shippers gzip without saying so; JSON text can
+        // never start with these bytes.
+        if (!gzip && encoding === '') {
+          const head = await peekBody(req.raw)
+          gzip = head !== undefined && head[0] === 0x1f && head[1] === 0x8b
+        }
         const state: BodyState = { tooLarge: false, badGzip: false }
         const { body, release } = decodedBody(req.raw, gzip, o.maxBytes, state)
         let outcome: IngestOutcome | undefined
@@ -201,7 +249,7 @@ export function registerIngestRoute(
         if (outcome === undefined) throw failure
         // The collector stopped before the end of the body: the rest is not drained.
         if (!req.raw.complete) void reply.header('connection', 'close')
-        return { accepted: outcome.accepted, dropped: outcome.dropped }
+        return { received: outcome.received, accepted: outcome.accepted, dropped: outcome.dropped }
       },
     })
   })
