@@ -158,15 +158,16 @@ test('udp: while this thread is busy the listener thread keeps the socket draine
   const { sources, port } = await start({}, c.sink)
   const total = 20_000
   try {
-    // Another process sends 20 MB, far more than the kernel's receive buffer holds, while this
-    // thread is blocked: only the listener thread can take them off the socket.
+    // Another process sends 20 MB over ~1 s, five times what the kernel's receive buffer holds,
+    // while this thread is blocked for 2.5 s: only the listener thread can take them off the
+    // socket. Without it the kernel keeps ~10 % and drops the rest.
     const sender = run(process.execPath, [
       '-e',
       `const s = require('node:dgram').createSocket('udp4')
        const rec = Buffer.from(${JSON.stringify(REC('/x'.padEnd(900, 'x')))})
        let sent = 0, done = 0
        const burst = () => {
-         for (let i = 0; i < 250 && sent < ${total}; i++, sent++)
+         for (let i = 0; i < 100 && sent < ${total}; i++, sent++)
            s.send(rec, ${port}, '127.0.0.1', () => { if (++done === ${total}) s.close() })
          if (sent < ${total}) setTimeout(burst, 5)
        }
@@ -174,8 +175,16 @@ test('udp: while this thread is busy the listener thread keeps the socket draine
     ])
     Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 2_500)
     await sender
-    await waitFor(() => c.events.length === total, 'every datagram stored', 20_000)
-    assert.equal(sources.stats.by.udp.received, total)
+    const udp = sources.stats.by.udp
+    // Settled: every datagram counted is stored, and none has arrived for half a second.
+    let seen = -1
+    for (let t = 0; t < 40 && (seen !== udp.received || c.events.length !== seen); t++) {
+      seen = udp.received
+      await new Promise((resolve) => setTimeout(resolve, 500))
+    }
+    assert.equal(c.events.length, udp.received)
+    // Loopback UDP may still lose a few if the listener thread itself is starved on a busy host.
+    assert.ok(udp.received >= total * 0.9, `received ${udp.received} of ${total}`)
   } finally {
     await stop(sources)
   }
