@@ -1,17 +1,17 @@
 /**
  * `POST /api/v1/ingest` as `tlsight serve` mounts it: the API's route (token, media type, gzip,
- * limits, answers) over the collector's record decoding, on a real socket. The store is not
- * read by these requests; the events go to a collecting sink.
+ * limits, answers) over the collector's record decoding, on a real socket, with the embedded
+ * store behind the API. The collector's events go to the test's sink (to see them, or to fail).
  */
-import { test } from 'node:test'
+import { after, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { request } from 'node:http'
 import { gzipSync } from 'node:zlib'
 import type { FastifyInstance } from 'fastify'
 import { AppError } from '../src/errors.ts'
 import { buildApi } from '../src/api/index.ts'
-import { StoreQueries } from '../src/store/queries.ts'
-import type { StoreConnection } from '../src/store/connection.ts'
+import { openStore, type Store } from '../src/store/index.ts'
+import { tempDir, testConfig } from '../src/store/test-helpers/fixtures.ts'
 import { sourcesConfigFromEnv, startSources, type RunningSources } from '../src/sources/index.ts'
 import type { CollectedEvent, EventSink } from '../src/sources/stats.ts'
 import { collectingSink, recordingLogger, type LogLine } from '../src/sources/test-helpers.ts'
@@ -21,28 +21,12 @@ const API_TOKEN = 'the-api-token-not-for-ingest'
 const REC = (i: number) =>
   `{"ClientIP":"198.51.100.${i % 250}","ClientRequestMethod":"GET","ClientRequestURI":"/r${i}","EdgeResponseStatus":200,"JA4":"t13d1516h2_8daaf6152771_02713d6af862"}`
 
-/** These requests never read the store. */
-const noStore: StoreConnection = {
-  kind: 'embedded',
-  query: () => Promise.reject(new AppError('E_STORAGE_UNAVAILABLE', 'no store in this test')),
-  command: () => Promise.reject(new AppError('E_STORAGE_UNAVAILABLE', 'no store in this test')),
-  insert: () => Promise.reject(new AppError('E_STORAGE_UNAVAILABLE', 'no store in this test')),
-  ping: () => Promise.resolve(false),
-  close: () => Promise.resolve(),
+let store: Store | undefined
+async function sharedStore(): Promise<Store> {
+  store ??= await openStore(testConfig(tempDir('ingest'), 'ingest'))
+  return store
 }
-
-/** No store writer either: the collector's sink is the test's. */
-const NO_WRITER = {
-  acknowledged: 0,
-  inserted: 0,
-  spooled: 0,
-  replayed: 0,
-  failed: 0,
-  rejected: 0,
-  pending: 0,
-  spool_bytes: 0,
-  store_available: false,
-}
+after(() => store?.close())
 
 interface Harness {
   sources: RunningSources
@@ -60,17 +44,13 @@ async function start(
   const log = recordingLogger()
   const config = sourcesConfigFromEnv({ TLSIGHT_UDP_PORT: 'off', TLSIGHT_TCP_PORT: 'off', ...env })
   const sources = await startSources(config, sink ?? c.sink, log)
+  const st = await sharedStore()
   // As serve builds it (src/serve/serve.ts).
   const api = buildApi({
-    queries: new StoreQueries(noStore, { db_logs: 'l', db_processing: 'p' }),
-    metrics: { sources: () => sources.stats.snapshot().sources, writer: () => NO_WRITER },
+    queries: st.queries,
+    metrics: { sources: () => sources.stats.snapshot().sources, writer: () => st.writer.stats },
     token: API_TOKEN,
-    ingest: async (body) => {
-      const r = await sources.ingest(body)
-      const dropped: Record<string, number> = {}
-      for (const [k, v] of Object.entries(r.dropped)) if (v !== undefined) dropped[k] = v
-      return { received: r.received, accepted: r.accepted, dropped }
-    },
+    ingest: (body) => sources.ingest(body),
     ingestToken: config.ingest_token ?? '',
     maxIngestBytes: config.max_ingest_bytes,
   })

@@ -146,12 +146,7 @@ export async function startServe(o: ServeOptions): Promise<Server> {
         correlator: () => correlator.stats,
       },
       // The collector's ingest, with its own token (TLSIGHT_INGEST_TOKEN; unset: 403).
-      ingest: async (body) => {
-        const r = await sources.ingest(body)
-        const dropped: Record<string, number> = {}
-        for (const [k, v] of Object.entries(r.dropped)) if (v !== undefined) dropped[k] = v
-        return { received: r.received, accepted: r.accepted, dropped }
-      },
+      ingest: (body) => sources.ingest(body),
       ingestToken: sourcesConfig.ingest_token ?? '',
       maxIngestBytes: sourcesConfig.max_ingest_bytes,
     })

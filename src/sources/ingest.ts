@@ -26,8 +26,8 @@ export interface IngestCounts {
   received: number
   /** Events the sink accepted. */
   accepted: number
-  /** Non-zero drop counts of this body. */
-  dropped: Partial<Record<DropReason, number>>
+  /** Non-zero drop counts of this body, by reason (`DropReason`). */
+  dropped: Record<string, number>
 }
 
 /**
@@ -42,7 +42,7 @@ export async function ingestRecords(
   o: IngestRecordsOptions,
 ): Promise<IngestCounts> {
   const gate = o.gate
-  const dropped: Partial<Record<DropReason, number>> = {}
+  const dropped: Record<string, number> = {}
   let received = 0
   let accepted = 0
   let failed = 0
