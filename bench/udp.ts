@@ -44,6 +44,10 @@ export interface UdpBenchOptions {
   modes: ReceiverMode[]
   /** Write a V8 CPU profile of each receiver child into this directory. */
   profileDir: string | null
+  /** Extra environment of the tlsight receiver (`--set NAME=VALUE`), e.g. store tuning. */
+  set: Record<string, string>
+  /** Extra node options of the receivers (`--node-arg`), e.g. `--trace-gc`. */
+  nodeArgs: string[]
 }
 
 export const UDP_BENCH_DEFAULTS: Readonly<UdpBenchOptions> = {
@@ -53,6 +57,8 @@ export const UDP_BENCH_DEFAULTS: Readonly<UdpBenchOptions> = {
   attempts: 2,
   modes: ['bare', 'tlsight'],
   profileDir: null,
+  set: {},
+  nodeArgs: [],
 }
 
 /** Quiet time after which a receiver counts as done with a step. */
@@ -127,8 +133,13 @@ class Receiver {
   readonly exited: Promise<void>
   port = 0
 
-  constructor(mode: ReceiverMode, env: NodeJS.ProcessEnv, profileDir: string | null) {
-    const execArgv = ['--import', 'tsx']
+  constructor(
+    mode: ReceiverMode,
+    env: NodeJS.ProcessEnv,
+    profileDir: string | null,
+    nodeArgs: string[] = [],
+  ) {
+    const execArgv = [...nodeArgs, '--import', 'tsx']
     // One profile per thread (tsx's loader runs in a worker): the main thread's is `*.0.*`.
     if (profileDir !== null)
       execArgv.unshift('--cpu-prof', '--cpu-prof-dir', join(profileDir, mode))
@@ -191,7 +202,7 @@ class Receiver {
 }
 
 /** The environment of the tlsight child: nothing of the caller's tlsight settings leaks in. */
-function receiverEnv(dataDir: string): NodeJS.ProcessEnv {
+function receiverEnv(dataDir: string, set: Record<string, string>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {}
   for (const [k, v] of Object.entries(process.env)) {
     if (/^(TLSIGHT_|CLICKHOUSE_|DATABASE_URL$|NODE_NAME$|PORT$|LOG_LEVEL$)/.test(k)) continue
@@ -204,6 +215,7 @@ function receiverEnv(dataDir: string): NodeJS.ProcessEnv {
     TLSIGHT_TCP_PORT: 'off',
     PORT: '0',
     LOG_LEVEL: 'silent',
+    ...set,
   }
 }
 
@@ -310,7 +322,12 @@ async function search(
   scratch: string,
 ): Promise<Search> {
   const dataDir = join(scratch, `data-${mode}`)
-  const r = new Receiver(mode, receiverEnv(dataDir), o.profileDir)
+  const r = new Receiver(
+    mode,
+    receiverEnv(dataDir, mode === 'tlsight' ? o.set : {}),
+    o.profileDir,
+    o.nodeArgs,
+  )
   const steps: Step[] = []
   let seed = mode === 'bare' ? 1 : 100_001
   const tryRate = async (target: number): Promise<boolean> => {
@@ -457,7 +474,10 @@ const HELP = `usage: node --import tsx bench/udp.ts [options]
   --refine N           bisection steps after the ladder (default ${UDP_BENCH_DEFAULTS.refine})
   --attempts N         tries per rate before it counts as lossy (default ${UDP_BENCH_DEFAULTS.attempts})
   --only MODE          bare or tlsight
-  --cpu-prof DIR       V8 CPU profiles of each receiver into DIR/<mode>/`
+  --cpu-prof DIR       V8 CPU profiles of each receiver into DIR/<mode>/
+  --set NAME=VALUE     environment of the tlsight receiver (repeatable), e.g.
+                       TLSIGHT_STORE__BATCH_MAX_EVENTS=50000
+  --node-arg OPTION    node option of the receivers (repeatable), e.g. --node-arg=--trace-gc`
 
 if (import.meta.url === `file://${process.argv[1] ?? ''}`) {
   const { values } = parseArgs({
@@ -468,6 +488,8 @@ if (import.meta.url === `file://${process.argv[1] ?? ''}`) {
       attempts: { type: 'string' },
       only: { type: 'string' },
       'cpu-prof': { type: 'string' },
+      set: { type: 'string', multiple: true },
+      'node-arg': { type: 'string', multiple: true },
       help: { type: 'boolean' },
     },
   })
@@ -480,6 +502,14 @@ if (import.meta.url === `file://${process.argv[1] ?? ''}`) {
     if (values.attempts !== undefined) o.attempts = Number(values.attempts)
     if (values.only === 'bare' || values.only === 'tlsight') o.modes = [values.only]
     if (values['cpu-prof'] !== undefined) o.profileDir = resolve(values['cpu-prof'])
+    const set: Record<string, string> = {}
+    for (const kv of values.set ?? []) {
+      const eq = kv.indexOf('=')
+      if (eq <= 0) throw new Error(`--set wants NAME=VALUE, got ${JSON.stringify(kv)}`)
+      set[kv.slice(0, eq)] = kv.slice(eq + 1)
+    }
+    o.set = set
+    o.nodeArgs = values['node-arg'] ?? []
     udpBench(o).then(
       (ok) => {
         process.exitCode = ok ? 0 : 1

@@ -12,7 +12,13 @@ import { startModuleWorker } from '../threads.ts'
 import { decodeMessage } from './decode.ts'
 import type { SinkGate, SourceLogger } from './stats.ts'
 import type { TrustList } from './trust.ts'
-import type { FromUdpWorker, ToUdpWorker, UdpWorkerConfig } from './udp-worker.ts'
+import { createUdpRing, RingReader } from './udp-ring.ts'
+import {
+  MAX_UDP_BYTES_IN_TRANSIT,
+  type FromUdpWorker,
+  type ToUdpWorker,
+  type UdpWorkerConfig,
+} from './udp-worker.ts'
 
 export { UDP_RECV_BUFFER_BYTES } from './udp-worker.ts'
 
@@ -40,54 +46,41 @@ export interface RunningListener<A> {
 
 /** Binds the UDP listener. Fails with E_CONFIG_INVALID naming TLSIGHT_UDP_PORT. */
 export async function startUdpSource(o: UdpSourceOptions): Promise<RunningListener<AddressInfo>> {
-  const cfg: UdpWorkerConfig = {
-    host: o.host,
-    port: o.port,
-    cidrs: [...o.trust.cidrs],
-    // Between the threads as much again as the sink may hold: memory stays bounded.
-    maxInTransit: o.gate.maxPending,
-  }
+  // Between the threads as much again as the sink may hold: memory stays bounded.
+  const ring = createUdpRing(MAX_UDP_BYTES_IN_TRANSIT, o.gate.maxPending)
+  const cfg: UdpWorkerConfig = { host: o.host, port: o.port, cidrs: [...o.trust.cidrs], ring }
   const worker = startModuleWorker(import.meta.url, 'udp-worker', cfg)
   const send = (m: ToUdpWorker): void => worker.postMessage(m)
-  // Batches waiting to be decoded (layout in udp-worker), worked off in slices (see pump).
-  const queue: { batch: Uint8Array; text: Buffer; off: number }[] = []
+  const reader = new RingReader(ring)
   let pumping = false
   let closed: (() => void) | undefined
   let workerClosed = false
   let exited = false
+  let now = new Date()
+  const onDatagram = (peer: string, bytes: Uint8Array): void => {
+    // Decoded while `bytes` is valid (a view of the ring): events hold strings, not views.
+    const out = decodeMessage(bytes, {
+      source: 'udp',
+      sensor: o.sensor,
+      now,
+      maxRecordBytes: o.maxRecordBytes,
+    })
+    o.gate.deliver('udp', out, peer, false)
+  }
+  // Datagrams are decoded in slices, so timers and API requests run in between.
   const pump = (): void => {
-    let budget = DATAGRAMS_PER_TURN
-    let n = 0
-    let bytes = 0
-    const now = new Date()
-    while (budget-- > 0) {
-      const q = queue[0]
-      if (q === undefined) break
-      const start = q.off
-      const peerLen = q.batch[q.off] ?? 0
-      const peer = q.text.toString('latin1', q.off + 1, q.off + 1 + peerLen)
-      q.off += 1 + peerLen
-      const len = q.text.readUInt32LE(q.off)
-      q.off += 4
-      const out = decodeMessage(q.batch.subarray(q.off, q.off + len), {
-        source: 'udp',
-        sensor: o.sensor,
-        now,
-        maxRecordBytes: o.maxRecordBytes,
-      })
-      q.off += len
-      n++
-      bytes += q.off - start
-      if (q.off >= q.batch.length) queue.shift()
-      o.gate.deliver('udp', out, peer, false)
-    }
-    if (n > 0) send({ type: 'taken', n, bytes })
-    if (queue.length > 0) {
+    now = new Date()
+    if (reader.take(DATAGRAMS_PER_TURN, onDatagram) === DATAGRAMS_PER_TURN || reader.stop()) {
       setImmediate(pump)
       return
     }
     pumping = false
     if (workerClosed || exited) closed?.()
+  }
+  const wake = (): void => {
+    if (pumping) return
+    pumping = true
+    pump()
   }
   const ready = new Promise<AddressInfo>((resolve, reject) => {
     worker.on('message', (m: FromUdpWorker) => {
@@ -107,30 +100,23 @@ export async function startUdpSource(o: UdpSourceOptions): Promise<RunningListen
         case 'socket_error':
           o.log.error({ code: m.code }, 'UDP log listener error.')
           break
-        case 'batch': {
+        case 'wake':
+          wake()
+          break
+        case 'drops': {
           const g = o.gate
           if (m.refused > 0) g.refuse('udp', 'untrusted', { peer: m.refusedPeer }, m.refused)
           if (m.queueFull > 0) {
             const detail = { peer: m.queueFullPeer, pending: g.stats.pending }
             g.refuse('udp', 'queue_full', detail, m.queueFull)
           }
-          if (m.batch !== undefined) {
-            const b = m.batch
-            queue.push({
-              batch: b,
-              text: Buffer.from(b.buffer, b.byteOffset, b.byteLength),
-              off: 0,
-            })
-            if (!pumping) {
-              pumping = true
-              pump()
-            }
-          }
           break
         }
         case 'closed':
           workerClosed = true
-          if (!pumping) closed?.()
+          // Records written before `closed` are in the ring: read them before reporting closed.
+          if (reader.records > 0) wake()
+          else if (!pumping) closed?.()
           break
       }
     })
