@@ -39,18 +39,26 @@ export function createUdpRing(bytes: number, maxRecords: number): UdpRing {
   return { control, data: new SharedArrayBuffer(bytes), maxRecords }
 }
 
-/** The listener's side. */
-export class RingWriter {
-  readonly #ctl: Int32Array
-  readonly #data: Buffer
-  readonly #size: number
-  readonly #maxRecords: number
-  #pos = 0
+/** The views either side keeps of the ring, and its own position in it. */
+abstract class RingSide {
+  protected readonly ctl: Int32Array
+  protected readonly data: Buffer
+  protected readonly size: number
+  protected pos = 0
 
   constructor(ring: UdpRing) {
-    this.#ctl = new Int32Array(ring.control)
-    this.#data = Buffer.from(ring.data)
-    this.#size = ring.data.byteLength
+    this.ctl = new Int32Array(ring.control)
+    this.data = Buffer.from(ring.data)
+    this.size = ring.data.byteLength
+  }
+}
+
+/** The listener's side. */
+export class RingWriter extends RingSide {
+  readonly #maxRecords: number
+
+  constructor(ring: UdpRing) {
+    super(ring)
     this.#maxRecords = ring.maxRecords
   }
 
@@ -61,31 +69,31 @@ export class RingWriter {
   push(peer: string, msg: Uint8Array, wake: () => void): boolean {
     const plen = Math.min(peer.length, MAX_PEER_CHARS)
     const rec = HEADER_BYTES + plen + msg.length
-    const waste = this.#pos + rec > this.#size ? this.#size - this.#pos : 0
+    const waste = this.pos + rec > this.size ? this.size - this.pos : 0
     if (
-      rec > this.#size ||
-      Atomics.load(this.#ctl, USED_BYTES) + waste + rec > this.#size ||
-      Atomics.load(this.#ctl, RECORDS) >= this.#maxRecords
+      rec > this.size ||
+      Atomics.load(this.ctl, USED_BYTES) + waste + rec > this.size ||
+      Atomics.load(this.ctl, RECORDS) >= this.#maxRecords
     )
       return false
     if (waste > 0) {
-      this.#data[this.#pos] = WRAP
-      this.#pos = 0
+      this.data[this.pos] = WRAP
+      this.pos = 0
     }
-    const d = this.#data
-    let at = this.#pos
+    const d = this.data
+    let at = this.pos
     d[at++] = plen
     at += d.write(peer, at, plen, 'latin1')
     d.writeUInt32LE(msg.length, at)
     at += 4
     d.set(msg, at)
     at += msg.length
-    this.#pos = at === this.#size ? 0 : at
-    Atomics.add(this.#ctl, USED_BYTES, waste + rec)
-    Atomics.add(this.#ctl, RECORDS, 1)
+    this.pos = at === this.size ? 0 : at
+    Atomics.add(this.ctl, USED_BYTES, waste + rec)
+    Atomics.add(this.ctl, RECORDS, 1)
     if (
-      Atomics.load(this.#ctl, READER_IDLE) === 1 &&
-      Atomics.compareExchange(this.#ctl, READER_IDLE, 1, 0) === 1
+      Atomics.load(this.ctl, READER_IDLE) === 1 &&
+      Atomics.compareExchange(this.ctl, READER_IDLE, 1, 0) === 1
     )
       wake()
     return true
@@ -93,21 +101,10 @@ export class RingWriter {
 }
 
 /** The decoder's side. */
-export class RingReader {
-  readonly #ctl: Int32Array
-  readonly #data: Buffer
-  readonly #size: number
-  #pos = 0
-
-  constructor(ring: UdpRing) {
-    this.#ctl = new Int32Array(ring.control)
-    this.#data = Buffer.from(ring.data)
-    this.#size = ring.data.byteLength
-  }
-
+export class RingReader extends RingSide {
   /** Records in the ring now. */
   get records(): number {
-    return Atomics.load(this.#ctl, RECORDS)
+    return Atomics.load(this.ctl, RECORDS)
   }
 
   /**
@@ -115,29 +112,29 @@ export class RingReader {
    * valid only during the call (the writer reuses the room after `take` returns).
    */
   take(max: number, fn: (peer: string, bytes: Uint8Array) => void): number {
-    const avail = Atomics.load(this.#ctl, USED_BYTES)
-    const d = this.#data
+    const avail = Atomics.load(this.ctl, USED_BYTES)
+    const d = this.data
     let consumed = 0
     let n = 0
     while (n < max && consumed < avail) {
-      const plen = d[this.#pos] ?? WRAP
+      const plen = d[this.pos] ?? WRAP
       if (plen === WRAP) {
-        consumed += this.#size - this.#pos
-        this.#pos = 0
+        consumed += this.size - this.pos
+        this.pos = 0
         continue
       }
-      const start = this.#pos + 1
+      const start = this.pos + 1
       const peer = d.toString('latin1', start, start + plen)
       const len = d.readUInt32LE(start + plen)
       const body = start + plen + 4
       fn(peer, d.subarray(body, body + len))
       const rec = HEADER_BYTES + plen + len
       consumed += rec
-      this.#pos = body + len === this.#size ? 0 : body + len
+      this.pos = body + len === this.size ? 0 : body + len
       n++
     }
-    if (consumed > 0) Atomics.sub(this.#ctl, USED_BYTES, consumed)
-    if (n > 0) Atomics.sub(this.#ctl, RECORDS, n)
+    if (consumed > 0) Atomics.sub(this.ctl, USED_BYTES, consumed)
+    if (n > 0) Atomics.sub(this.ctl, RECORDS, n)
     return n
   }
 
@@ -146,10 +143,10 @@ export class RingReader {
    * to read back (go on reading); false when it stays stopped (the writer will wake it).
    */
   stop(): boolean {
-    Atomics.store(this.#ctl, READER_IDLE, 1)
+    Atomics.store(this.ctl, READER_IDLE, 1)
     return (
-      Atomics.load(this.#ctl, USED_BYTES) > 0 &&
-      Atomics.compareExchange(this.#ctl, READER_IDLE, 1, 0) === 1
+      Atomics.load(this.ctl, USED_BYTES) > 0 &&
+      Atomics.compareExchange(this.ctl, READER_IDLE, 1, 0) === 1
     )
   }
 }
