@@ -2,7 +2,12 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { mkdirSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
-import { redactUrl, STAGING_DIR, withoutLowCardinality } from './connection.ts'
+import {
+  EMBEDDED_MERGE_NICE,
+  redactUrl,
+  STAGING_DIR,
+  withoutLowCardinality,
+} from './connection.ts'
 import { openStore } from './index.ts'
 import { httpEvent, nowUs, tempDir, testConfig } from './test-helpers/fixtures.ts'
 import { isoFromUs } from '../events/time.ts'
@@ -49,4 +54,19 @@ test('a data directory whose name has glob characters still stores events', asyn
   } finally {
     await store.close()
   }
+})
+
+test('the embedded engine starts with its merge threads at a lower priority', async () => {
+  const store = await openStore(testConfig(tempDir('nice'), 'nice'))
+  try {
+    const rows = await store.connection.query<{ value: string }>(
+      `SELECT value FROM system.server_settings WHERE name = 'os_threads_nice_value_merge_mutate'`,
+    )
+    assert.deepEqual(rows, [{ value: String(EMBEDDED_MERGE_NICE) }])
+  } finally {
+    await store.close()
+  }
+  // Closed whole: the same process opens the directory again.
+  const again = await openStore(testConfig(tempDir('nice'), 'nice'))
+  await again.close()
 })

@@ -49,6 +49,14 @@ export const EMBEDDED_DIR = 'clickhouse'
 /** Subdirectory of `data_dir` where a batch waits, as a file, for the embedded engine to read it. */
 export const STAGING_DIR = 'staging'
 
+/**
+ * Nice value of the embedded engine's merge threads. Background merges of the rollups and raw
+ * tables compete with the queries and inserts for the same cores; at a lower priority they
+ * wait while a dashboard query or an insert runs and catch up when the cores are idle. The
+ * engine applies it only with CAP_SYS_NICE (otherwise the threads keep the default).
+ */
+export const EMBEDDED_MERGE_NICE = 10
+
 const QUERY_SETTINGS: ClickHouseSettings = {
   date_time_output_format: 'iso',
   output_format_json_quote_64bit_integers: 0,
@@ -178,10 +186,24 @@ export async function openStoreConnection(config: StoreConfig): Promise<StoreCon
     mkdirSync(staging, { recursive: true })
     // Loaded on demand: the native engine is large and a server deployment never needs it.
     const { createChdbConnection } = await import('chdb/connection')
-    const { drainPending } = await import('chdb')
-    const chdb = createChdbConnection({ path })
+    const { Session, drainPending } = await import('chdb')
+    // Server settings are read when the engine starts, from the first connection to the
+    // directory; the client's connection below shares that engine.
+    const engine = new Session(path, {
+      connectionArgs: [`--os_threads_nice_value_merge_mutate=${EMBEDDED_MERGE_NICE}`],
+    })
+    let chdb: ReturnType<typeof createChdbConnection>
+    try {
+      chdb = createChdbConnection({ path })
+    } catch (e) {
+      engine.close()
+      throw e
+    }
     const connection: unknown = chdb
-    if (!isClientConnection(connection)) throw new Error('chdb/connection has an unexpected shape')
+    if (!isClientConnection(connection)) {
+      engine.close()
+      throw new Error('chdb/connection has an unexpected shape')
+    }
     const client = createClient({ connection })
     const structures = new Map<string, string>()
     // The batch is read by the engine from a file, parsed as the table's columns without
@@ -216,7 +238,10 @@ export async function openStoreConnection(config: StoreConfig): Promise<StoreCon
     }
     // After close, wait until the engine has really let go of the directory, so the same
     // process can open the store again (tests, `migrate` then `serve`).
-    return new ClientConnection('embedded', client, rawInsert, () => drainPending())
+    return new ClientConnection('embedded', client, rawInsert, async () => {
+      engine.close()
+      await drainPending()
+    })
   } catch (e) {
     throw new AppError(
       'E_STORAGE_UNAVAILABLE',
