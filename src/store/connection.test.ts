@@ -66,7 +66,8 @@ test('the embedded engine starts with its merge threads at a lower priority', as
   } finally {
     await store.close()
   }
-  // Closed whole: the same process opens the directory again.
+  // The engine session holding the arguments is closed too: the engine binds one directory per
+  // process, so another directory opens only once it has let go.
   const again = await openStore(testConfig(tempDir('nice'), 'nice'))
   await again.close()
 })
