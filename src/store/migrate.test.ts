@@ -283,7 +283,7 @@ test('0005 carries the 0004 rollups over (day rows past retention too), also aft
   }
   await assert.rejects(migrate(failing, config), { code: 'E_MIGRATION_FAILED' })
   const r = await migrate(conn, config)
-  assert.deepEqual(r.applied, [5])
+  assert.deepEqual(r.applied, [5, 6])
 
   const counted = (rows: unknown[]): unknown[] =>
     rows
@@ -343,4 +343,104 @@ test('0005 carries the 0004 rollups over (day rows past retention too), also aft
   const again = await migrate(conn, config)
   assert.deepEqual(again.applied, [])
   assert.equal((await totals())[0]?.[1], 20)
+})
+
+test('0006 rebuilds the sketch rollups with byte-bounded granules, rows intact, also after a failed run', async () => {
+  const config = testConfig(dataDir, 'granules')
+  const p = config.db_processing
+  const dir = tempDir('migrations')
+  for (const m of await loadMigrations())
+    if (m.version <= 5) writeFileSync(join(dir, m.name), m.sql)
+  await migrate(conn, config, { dir })
+  const base = nowUs(600)
+  const events = (prefix: string, n: number): StoreEvent[] => [
+    ...Array.from({ length: n }, (_, i) =>
+      tlsEvent(i, {
+        ts: isoFromUs(base + i * 7_000_000),
+        ja4: `t13d0000h2_${prefix}${i % 3}_gran`,
+        src_ip: `10.6.${i % 4}.1`,
+        sni: i % 5 === 0 ? null : `h${i % 2}.example`,
+      }),
+    ),
+    ...Array.from({ length: n }, (_, i) =>
+      httpEvent(i, { ts: isoFromUs(base + i * 5_000_000), ja4h: `ge11_${prefix}${i % 2}` }),
+    ),
+    ...Array.from({ length: 4 }, (_, i) =>
+      sessionEvent(i, {
+        ts: isoFromUs(base + i),
+        ja4: `t13d0000h2_${prefix}0_gran`,
+        user_agent: `agent-${i}`,
+      }),
+    ),
+  ]
+  await insertEvents(config, events('old', 40), 'gran-1')
+  const before = {
+    sketchMinute: await rollupRows(`${p}.fingerprint_sketch_minute`, 'minute'),
+    sketchDay: await rollupRows(`${p}.fingerprint_sketch_day`, 'day'),
+    countMinute: await countRows(`${p}.fingerprint_count_minute`, 'minute'),
+    countDay: await countRows(`${p}.fingerprint_count_day`, 'day'),
+  }
+  assert.ok(before.sketchMinute.length > 10 && before.countDay.length > 3)
+
+  // Stopped after both copies, before the views are back.
+  let failed = false
+  const failing: StoreConnection = {
+    kind: conn.kind,
+    query: (sql, params) => conn.query(sql, params),
+    insert: (table, rows, o) => conn.insert(table, rows, o),
+    ping: () => conn.ping(),
+    close: () => conn.close(),
+    async command(sql, params) {
+      if (!failed && sql.includes('CREATE MATERIALIZED VIEW')) {
+        failed = true
+        throw new Error('injected: connection lost')
+      }
+      await conn.command(sql, params)
+    },
+  }
+  await assert.rejects(migrate(failing, config), { code: 'E_MIGRATION_FAILED' })
+  assert.deepEqual((await migrate(conn, config)).applied, [6])
+
+  assert.deepEqual(await rollupRows(`${p}.fingerprint_sketch_minute`, 'minute'), before.sketchMinute)
+  assert.deepEqual(await rollupRows(`${p}.fingerprint_sketch_day`, 'day'), before.sketchDay)
+  assert.deepEqual(await countRows(`${p}.fingerprint_count_minute`, 'minute'), before.countMinute)
+  assert.deepEqual(await countRows(`${p}.fingerprint_count_day`, 'day'), before.countDay)
+  const tables = await conn.query<{ name: string; bytes: number }>(
+    `SELECT name, position(create_table_query, 'index_granularity_bytes = 65536') > 0 AS bytes ` +
+      `FROM system.tables WHERE database = {db:String} AND name LIKE 'fingerprint_%' ORDER BY name`,
+    { db: p },
+  )
+  assert.deepEqual(
+    tables.map((t) => [t.name, Boolean(t.bytes)]),
+    [
+      ['fingerprint_count_day', false],
+      ['fingerprint_count_minute', false],
+      ['fingerprint_sketch_day', true],
+      ['fingerprint_sketch_minute', true],
+    ],
+  )
+
+  // The views write to the rebuilt tables, once per batch even when it is replayed.
+  await insertEvents(config, events('new', 10), 'gran-2')
+  await insertEvents(config, events('new', 10), 'gran-2')
+  const fresh = await conn.query<{ t: string; events: number }>(
+    'SELECT * FROM (' +
+      ['sketch_minute', 'sketch_day', 'count_minute', 'count_day']
+        .map(
+          (t) =>
+            `SELECT '${t}' AS t, sum(events) AS events FROM ${p}.fingerprint_${t} ` +
+            `WHERE fingerprint LIKE '%new%'`,
+        )
+        .join(' UNION ALL ') +
+      ') ORDER BY t',
+  )
+  assert.deepEqual(
+    fresh.map((x) => [x.t, Number(x.events)]),
+    [
+      ['count_day', 20],
+      ['count_minute', 20],
+      ['sketch_day', 20],
+      ['sketch_minute', 20],
+    ],
+  )
 })
