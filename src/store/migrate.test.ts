@@ -226,19 +226,23 @@ async function insertEvents(
   }
 }
 
-test('0005 carries the 0004 rollups over (day rows past retention too), also after a failed run', async () => {
-  const config = testConfig(dataDir, 'carry')
-  const p = config.db_processing
+/** A store migrated up to `version` (the files up to it, in a directory of their own). */
+async function migratedUpTo(version: number, name: string): Promise<ReturnType<typeof testConfig>> {
+  const config = testConfig(dataDir, name)
   const dir = tempDir('migrations')
   for (const m of await loadMigrations())
-    if (m.version <= 4) writeFileSync(join(dir, m.name), m.sql)
+    if (m.version <= version) writeFileSync(join(dir, m.name), m.sql)
   await migrate(conn, config, { dir })
-  const base = nowUs(600)
-  const events = (prefix: string, n: number): StoreEvent[] => [
+  return config
+}
+
+/** tls, http and session events of a few fingerprints, spread over minutes from `base`. */
+function rollupEvents(base: number, tag: string, prefix: string, n: number): StoreEvent[] {
+  return [
     ...Array.from({ length: n }, (_, i) =>
       tlsEvent(i, {
         ts: isoFromUs(base + i * 7_000_000),
-        ja4: `t13d0000h2_${prefix}${i % 3}_carry`,
+        ja4: `t13d0000h2_${prefix}${i % 3}_${tag}`,
         src_ip: `10.5.${i % 4}.1`,
         sni: i % 5 === 0 ? null : `h${i % 2}.example`,
       }),
@@ -249,11 +253,53 @@ test('0005 carries the 0004 rollups over (day rows past retention too), also aft
     ...Array.from({ length: 4 }, (_, i) =>
       sessionEvent(i, {
         ts: isoFromUs(base + i),
-        ja4: `t13d0000h2_${prefix}0_carry`,
+        ja4: `t13d0000h2_${prefix}0_${tag}`,
         user_agent: `agent-${i}`,
       }),
     ),
   ]
+}
+
+/** The test connection, whose first command matching `fails` throws, as a lost answer would. */
+function failingOnce(fails: (sql: string) => boolean): StoreConnection {
+  let failed = false
+  return {
+    kind: conn.kind,
+    query: (sql, params) => conn.query(sql, params),
+    insert: (table, rows, o) => conn.insert(table, rows, o),
+    ping: () => conn.ping(),
+    close: () => conn.close(),
+    async command(sql, params) {
+      if (!failed && fails(sql)) {
+        failed = true
+        throw new Error('injected: connection lost')
+      }
+      await conn.command(sql, params)
+    },
+  }
+}
+
+/** Events per rollup table among the fingerprints containing "new". */
+async function newTotals(p: string): Promise<[string, number][]> {
+  const rows = await conn.query<{ t: string; events: number }>(
+    'SELECT * FROM (' +
+      ['sketch_minute', 'sketch_day', 'count_minute', 'count_day']
+        .map(
+          (t) =>
+            `SELECT '${t}' AS t, sum(events) AS events FROM ${p}.fingerprint_${t} ` +
+            `WHERE fingerprint LIKE '%new%'`,
+        )
+        .join(' UNION ALL ') +
+      ') ORDER BY t',
+  )
+  return rows.map((x) => [x.t, Number(x.events)])
+}
+
+test('0005 carries the 0004 rollups over (day rows past retention too), also after a failed run', async () => {
+  const config = await migratedUpTo(4, 'carry')
+  const p = config.db_processing
+  const base = nowUs(600)
+  const events = (prefix: string, n: number): StoreEvent[] => rollupEvents(base, 'carry', prefix, n)
   await insertEvents(config, events('old', 40), 'carry-1')
   // Day rows older than any raw event exist only in the rollup.
   await conn.command(
@@ -266,21 +312,9 @@ test('0005 carries the 0004 rollups over (day rows past retention too), also aft
   assert.ok(minute.length > 10 && day.length > 5)
 
   // A run that fails after the copies, as a crash or a lost answer would leave it.
-  let failed = false
-  const failing: StoreConnection = {
-    kind: conn.kind,
-    query: (sql, params) => conn.query(sql, params),
-    insert: (table, rows, o) => conn.insert(table, rows, o),
-    ping: () => conn.ping(),
-    close: () => conn.close(),
-    async command(sql, params) {
-      if (!failed && sql.includes('VIEW IF NOT EXISTS') && sql.includes('mv_tls_')) {
-        failed = true
-        throw new Error('injected: connection lost')
-      }
-      await conn.command(sql, params)
-    },
-  }
+  const failing = failingOnce(
+    (sql) => sql.includes('VIEW IF NOT EXISTS') && sql.includes('mv_tls_'),
+  )
   await assert.rejects(migrate(failing, config), { code: 'E_MIGRATION_FAILED' })
   const r = await migrate(conn, config)
   assert.deepEqual(r.applied, [5, 6])
@@ -320,21 +354,7 @@ test('0005 carries the 0004 rollups over (day rows past retention too), also aft
   // New events reach all four through the new views, once even when a batch is replayed.
   await insertEvents(config, events('new', 10), 'carry-2')
   await insertEvents(config, events('new', 10), 'carry-2')
-  const totals = async (): Promise<[string, number][]> =>
-    (
-      await conn.query<{ t: string; events: number }>(
-        'SELECT * FROM (' +
-          ['sketch_minute', 'sketch_day', 'count_minute', 'count_day']
-            .map(
-              (t) =>
-                `SELECT '${t}' AS t, sum(events) AS events FROM ${p}.fingerprint_${t} ` +
-                `WHERE fingerprint LIKE '%new%'`,
-            )
-            .join(' UNION ALL ') +
-          ') ORDER BY t',
-      )
-    ).map((x) => [x.t, x.events])
-  assert.deepEqual(await totals(), [
+  assert.deepEqual(await newTotals(p), [
     ['count_day', 20],
     ['count_minute', 20],
     ['sketch_day', 20],
@@ -342,37 +362,14 @@ test('0005 carries the 0004 rollups over (day rows past retention too), also aft
   ])
   const again = await migrate(conn, config)
   assert.deepEqual(again.applied, [])
-  assert.equal((await totals())[0]?.[1], 20)
+  assert.equal((await newTotals(p))[0]?.[1], 20)
 })
 
 test('0006 rebuilds the sketch rollups with byte-bounded granules, rows intact, also after a failed run', async () => {
-  const config = testConfig(dataDir, 'granules')
+  const config = await migratedUpTo(5, 'granules')
   const p = config.db_processing
-  const dir = tempDir('migrations')
-  for (const m of await loadMigrations())
-    if (m.version <= 5) writeFileSync(join(dir, m.name), m.sql)
-  await migrate(conn, config, { dir })
   const base = nowUs(600)
-  const events = (prefix: string, n: number): StoreEvent[] => [
-    ...Array.from({ length: n }, (_, i) =>
-      tlsEvent(i, {
-        ts: isoFromUs(base + i * 7_000_000),
-        ja4: `t13d0000h2_${prefix}${i % 3}_gran`,
-        src_ip: `10.6.${i % 4}.1`,
-        sni: i % 5 === 0 ? null : `h${i % 2}.example`,
-      }),
-    ),
-    ...Array.from({ length: n }, (_, i) =>
-      httpEvent(i, { ts: isoFromUs(base + i * 5_000_000), ja4h: `ge11_${prefix}${i % 2}` }),
-    ),
-    ...Array.from({ length: 4 }, (_, i) =>
-      sessionEvent(i, {
-        ts: isoFromUs(base + i),
-        ja4: `t13d0000h2_${prefix}0_gran`,
-        user_agent: `agent-${i}`,
-      }),
-    ),
-  ]
+  const events = (prefix: string, n: number): StoreEvent[] => rollupEvents(base, 'gran', prefix, n)
   await insertEvents(config, events('old', 40), 'gran-1')
   const before = {
     sketchMinute: await rollupRows(`${p}.fingerprint_sketch_minute`, 'minute'),
@@ -383,25 +380,14 @@ test('0006 rebuilds the sketch rollups with byte-bounded granules, rows intact, 
   assert.ok(before.sketchMinute.length > 10 && before.countDay.length > 3)
 
   // Stopped after both copies, before the views are back.
-  let failed = false
-  const failing: StoreConnection = {
-    kind: conn.kind,
-    query: (sql, params) => conn.query(sql, params),
-    insert: (table, rows, o) => conn.insert(table, rows, o),
-    ping: () => conn.ping(),
-    close: () => conn.close(),
-    async command(sql, params) {
-      if (!failed && sql.includes('CREATE MATERIALIZED VIEW')) {
-        failed = true
-        throw new Error('injected: connection lost')
-      }
-      await conn.command(sql, params)
-    },
-  }
+  const failing = failingOnce((sql) => sql.includes('CREATE MATERIALIZED VIEW'))
   await assert.rejects(migrate(failing, config), { code: 'E_MIGRATION_FAILED' })
   assert.deepEqual((await migrate(conn, config)).applied, [6])
 
-  assert.deepEqual(await rollupRows(`${p}.fingerprint_sketch_minute`, 'minute'), before.sketchMinute)
+  assert.deepEqual(
+    await rollupRows(`${p}.fingerprint_sketch_minute`, 'minute'),
+    before.sketchMinute,
+  )
   assert.deepEqual(await rollupRows(`${p}.fingerprint_sketch_day`, 'day'), before.sketchDay)
   assert.deepEqual(await countRows(`${p}.fingerprint_count_minute`, 'minute'), before.countMinute)
   assert.deepEqual(await countRows(`${p}.fingerprint_count_day`, 'day'), before.countDay)
@@ -423,24 +409,10 @@ test('0006 rebuilds the sketch rollups with byte-bounded granules, rows intact, 
   // The views write to the rebuilt tables, once per batch even when it is replayed.
   await insertEvents(config, events('new', 10), 'gran-2')
   await insertEvents(config, events('new', 10), 'gran-2')
-  const fresh = await conn.query<{ t: string; events: number }>(
-    'SELECT * FROM (' +
-      ['sketch_minute', 'sketch_day', 'count_minute', 'count_day']
-        .map(
-          (t) =>
-            `SELECT '${t}' AS t, sum(events) AS events FROM ${p}.fingerprint_${t} ` +
-            `WHERE fingerprint LIKE '%new%'`,
-        )
-        .join(' UNION ALL ') +
-      ') ORDER BY t',
-  )
-  assert.deepEqual(
-    fresh.map((x) => [x.t, Number(x.events)]),
-    [
-      ['count_day', 20],
-      ['count_minute', 20],
-      ['sketch_day', 20],
-      ['sketch_minute', 20],
-    ],
-  )
+  assert.deepEqual(await newTotals(p), [
+    ['count_day', 20],
+    ['count_minute', 20],
+    ['sketch_day', 20],
+    ['sketch_minute', 20],
+  ])
 })
