@@ -62,6 +62,8 @@ export async function startServe(o: ServeOptions): Promise<Server> {
   const port = apiPort(env)
   const store = await openStore(storeConfigFromEnv(env), {
     wrapConnection: o.wrapStoreConnection,
+    // Startup waits for these; a rebuilding one takes about a minute per 10M stored events.
+    onMigration: (m) => log.info({ migration: m.name }, 'applying a store migration'),
   })
   const writer = store.writer
   const closers: (() => Promise<unknown>)[] = [() => store.close()]

@@ -11,7 +11,7 @@
  */
 import type { StoreConfig } from './config.ts'
 import { openStoreConnection, type StoreConnection } from './connection.ts'
-import { migrate, type MigrateResult } from './migrate.ts'
+import { migrate, type MigrateResult, type Migration } from './migrate.ts'
 import { StoreQueries } from './queries.ts'
 import { openEventWriter, type EventWriter } from './writer.ts'
 
@@ -38,12 +38,14 @@ export async function openStore(
   opts: {
     /** Wraps the connection (instrumentation, or a fault injector in durability tests). */
     wrapConnection?: (c: StoreConnection) => StoreConnection
+    /** Told of each pending migration before it runs. */
+    onMigration?: (m: Pick<Migration, 'version' | 'name'>) => void
   } = {},
 ): Promise<Store> {
   const opened = await openStoreConnection(config)
   const connection = opts.wrapConnection?.(opened) ?? opened
   try {
-    const migrations = await migrate(connection, config)
+    const migrations = await migrate(connection, config, { onApply: opts.onMigration })
     const writer = await openEventWriter(connection, config)
     return {
       connection,

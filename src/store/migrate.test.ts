@@ -360,7 +360,7 @@ test('0005 carries the 0004 rollups over (day rows past retention too), also aft
     ['sketch_day', 20],
     ['sketch_minute', 20],
   ])
-  const again = await migrate(conn, config)
+  const again = await migrate(conn, config, { onApply: (m) => assert.fail(m.name) })
   assert.deepEqual(again.applied, [])
   assert.equal((await newTotals(p))[0]?.[1], 20)
 })
@@ -382,7 +382,10 @@ test('0006 rebuilds the sketch rollups with byte-bounded granules, rows intact, 
   // Stopped after both copies, before the views are back.
   const failing = failingOnce((sql) => sql.includes('CREATE MATERIALIZED VIEW'))
   await assert.rejects(migrate(failing, config), { code: 'E_MIGRATION_FAILED' })
-  assert.deepEqual((await migrate(conn, config)).applied, [6])
+  const told: string[] = []
+  const r = await migrate(conn, config, { onApply: (m) => told.push(m.name) })
+  assert.deepEqual(r.applied, [6])
+  assert.deepEqual(told, ['0006_sketch_granules_by_bytes.sql'])
 
   assert.deepEqual(
     await rollupRows(`${p}.fingerprint_sketch_minute`, 'minute'),

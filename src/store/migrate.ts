@@ -149,7 +149,11 @@ interface AppliedRow {
 export async function migrate(
   conn: StoreConnection,
   config: Pick<StoreConfig, 'db_logs' | 'db_processing' | 'retention_days'>,
-  options: { dir?: string } = {},
+  options: {
+    dir?: string
+    /** Called before each pending migration runs (a rebuild can take a while on a large store). */
+    onApply?: (m: Pick<Migration, 'version' | 'name'>) => void
+  } = {},
 ): Promise<MigrateResult> {
   const vars = validVars({
     db_logs: config.db_logs,
@@ -193,6 +197,7 @@ export async function migrate(
       continue
     }
     const statements = renderMigration(m, vars)
+    options.onApply?.({ version: m.version, name: m.name })
     for (const [i, sql] of statements.entries()) {
       try {
         await conn.command(sql)
