@@ -20,6 +20,7 @@ import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs, promisify } from 'node:util'
 import { haveCommand } from './measure.ts'
+import { SERVE_NODE_FLAGS } from '../src/cli/serve-flags.ts'
 import type { ChildMessage, ParentMessage, ReceiverCounts } from './udp-receiver.ts'
 
 const run = promisify(execFile)
@@ -143,7 +144,8 @@ class Receiver {
     profileDir: string | null,
     nodeArgs: string[] = [],
   ) {
-    const execArgv = [...nodeArgs, '--import', 'tsx']
+    // Both with the node options of `npm start`: the same runtime for the collector and its peer.
+    const execArgv = [...SERVE_NODE_FLAGS, ...nodeArgs, '--import', 'tsx']
     // One profile per thread (tsx's loader runs in a worker): the main thread's is `*.0.*`.
     if (profileDir !== null)
       execArgv.unshift('--cpu-prof', '--cpu-prof-dir', join(profileDir, mode))
