@@ -15,6 +15,7 @@ import type { StoreConfig } from './config.ts'
 import type { StoreConnection } from './connection.ts'
 import { eventLine, TABLES, type StoreEvent, type StoreEventType } from './schema.ts'
 import { Spool, type SpooledBatch } from './spool.ts'
+import { SpoolReplay } from './replay.ts'
 
 /** A spooled batch the store refuses this many times while it answers pings is moved aside. */
 export const MAX_BATCH_ATTEMPTS = 5
@@ -124,8 +125,7 @@ export class EventWriter {
   /** Deliveries run one at a time, in flush order. */
   #chain: Promise<void> = Promise.resolve()
   #storeDown = false
-  #replay: Promise<void> | null = null
-  #wake: (() => void) | null = null
+  readonly #replay: SpoolReplay
   #closing = false
   #closed: Promise<void> | null = null
   readonly #stats = {
@@ -141,10 +141,44 @@ export class EventWriter {
     this.#conn = options.connection
     this.#config = options.config
     this.#spool = options.spool
+    this.#replay = new SpoolReplay(
+      this.#spool,
+      { ...this.#config, max_attempts: MAX_BATCH_ATTEMPTS, target_name: 'store' },
+      {
+        apply: async (batch) => {
+          await this.#insert(batch)
+          return () => {
+            this.#stats.replayed += batch.rows
+            emit({
+              name: 'StoreBatchInserted',
+              type: batch.type,
+              events: batch.rows,
+              replayed: true,
+            })
+          }
+        },
+        refused: async (batch) => {
+          const up = await this.#conn.ping()
+          emit({
+            name: 'StoreInsertFailed',
+            type: batch.type,
+            error_type: up ? 'refused' : 'unavailable',
+          })
+          return up
+        },
+        setAside: (batch) => {
+          this.#stats.rejected += batch.rows
+          emit({ name: 'StoreBatchRejected', type: batch.type, events: batch.rows })
+        },
+        drained: () => {
+          this.#storeDown = false
+        },
+      },
+    )
     // A spool left by an earlier run (or outage) is replayed before anything new goes direct.
     if (!this.#spool.isEmpty) {
       this.#storeDown = true
-      this.#kickReplay()
+      this.#replay.kick()
     }
   }
 
@@ -230,9 +264,10 @@ export class EventWriter {
   close(): Promise<void> {
     this.#closed ??= (async () => {
       this.#closing = true
+      // Stopped first: what the flush spools stays for the next start.
+      const replayStopped = this.#replay.stop()
       await this.flush()
-      this.#wake?.()
-      await this.#replay
+      await replayStopped
       await this.#spool.close()
     })()
     return this.#closed
@@ -271,7 +306,7 @@ export class EventWriter {
       this.#stats.spooled += events
       this.#settle(batch, null)
       emit({ name: 'StoreBatchSpooled', type: batch.type, events, spool_bytes: this.#spool.bytes })
-      this.#kickReplay()
+      this.#replay.kick()
     } catch (e) {
       this.#settle(batch, e)
       emit({
@@ -298,78 +333,6 @@ export class EventWriter {
   #insert(batch: SpooledBatch): Promise<void> {
     return this.#conn.insert(`${this.#config.db_logs}.${TABLES[batch.type].table}`, batch.body, {
       dedup_token: batch.id,
-    })
-  }
-
-  #kickReplay(): void {
-    if (this.#replay !== null || this.#closing) return
-    this.#replay = this.#replayLoop().finally(() => {
-      this.#replay = null
-    })
-  }
-
-  async #replayLoop(): Promise<void> {
-    let delay = this.#config.retry_min_ms
-    let refusals = 0
-    while (!this.#closing) {
-      let batch: SpooledBatch | undefined
-      try {
-        batch = await this.#spool.peek()
-      } catch {
-        // Unreadable spool directory: retry later rather than spin.
-        await this.#sleep(delay)
-        delay = Math.min(delay * 2, this.#config.retry_max_ms)
-        continue
-      }
-      if (batch === undefined) {
-        // Nothing left: new batches may go straight to the store again.
-        if (this.#spool.isEmpty) this.#storeDown = false
-        return
-      }
-      try {
-        await this.#insert(batch)
-        await this.#spool.ack()
-        this.#stats.replayed += batch.rows
-        emit({ name: 'StoreBatchInserted', type: batch.type, events: batch.rows, replayed: true })
-        delay = this.#config.retry_min_ms
-        refusals = 0
-        continue
-      } catch {
-        // An answering store that keeps refusing one batch means the batch is at fault: keep it
-        // aside instead of blocking everything behind it.
-        const up = await this.#conn.ping()
-        emit({
-          name: 'StoreInsertFailed',
-          type: batch.type,
-          error_type: up ? 'refused' : 'unavailable',
-        })
-        refusals = up ? refusals + 1 : 0
-        if (refusals >= MAX_BATCH_ATTEMPTS) {
-          await this.#spool
-            .reject(`refused ${refusals} times by a store that answers`)
-            .catch(() => undefined)
-          this.#stats.rejected += batch.rows
-          emit({ name: 'StoreBatchRejected', type: batch.type, events: batch.rows })
-          refusals = 0
-          continue
-        }
-      }
-      await this.#sleep(delay)
-      delay = Math.min(delay * 2, this.#config.retry_max_ms)
-    }
-  }
-
-  #sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const t = setTimeout(done, ms)
-      function done(): void {
-        clearTimeout(t)
-        resolve()
-      }
-      this.#wake = () => {
-        this.#wake = null
-        done()
-      }
     })
   }
 }

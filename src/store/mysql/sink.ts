@@ -17,6 +17,7 @@ import { randomUUID } from 'node:crypto'
 import { channel } from 'node:diagnostics_channel'
 import { AppError } from '../../errors.ts'
 import type { StoreEvent, StoreEventType } from '../schema.ts'
+import { SpoolReplay } from '../replay.ts'
 import { Spool, type SpooledBatch } from '../spool.ts'
 import {
   classify,
@@ -130,8 +131,7 @@ export class MysqlSink {
   #chain: Promise<void> = Promise.resolve()
   #down = false
   #schemaReady = false
-  #replay: Promise<void> | null = null
-  #wake: (() => void) | null = null
+  readonly #replay: SpoolReplay
   #closing = false
   #closed: Promise<void> | null = null
   #lastPrune = 0
@@ -160,9 +160,26 @@ export class MysqlSink {
     this.#target = options.target
     this.#config = options.config
     this.#spool = options.spool
+    this.#replay = new SpoolReplay(
+      this.#spool,
+      { ...this.#config, max_attempts: MYSQL_MAX_BATCH_ATTEMPTS, target_name: 'MySQL server' },
+      {
+        apply: (batch) => this.#replayBatch(batch),
+        refused: (batch, e) => this.#refused(batch, e),
+        setAside: (batch, why) => {
+          // A foreign or damaged file holds no rows this sink can count.
+          const events = why === 'foreign' ? 0 : eventCount(decodeRows(batch.body) ?? [])
+          this.#stats.rejected += events
+          emitMysqlTelemetry({ name: 'MysqlBatchRejected', type: batch.type, events })
+        },
+        drained: () => {
+          this.#down = false
+        },
+      },
+    )
     if (!this.#spool.isEmpty) {
       this.#down = true
-      this.#kickReplay()
+      this.#replay.kick()
     }
   }
 
@@ -237,9 +254,10 @@ export class MysqlSink {
     this.#closed ??= (async () => {
       this.#closing = true
       try {
+        // Stopped first: what the flush spools stays for the next start.
+        const replayStopped = this.#replay.stop()
         await this.flush()
-        this.#wake?.()
-        await this.#replay
+        await replayStopped
         await this.#pruning
         await this.#spool.close()
       } finally {
@@ -317,7 +335,7 @@ export class MysqlSink {
         events,
         spool_bytes: this.#spool.bytes,
       })
-      this.#kickReplay()
+      this.#replay.kick()
     } catch (e) {
       this.#settle(batch, e)
       emitMysqlTelemetry({
@@ -350,105 +368,42 @@ export class MysqlSink {
       .catch(() => undefined)
   }
 
-  #kickReplay(): void {
-    if (this.#replay !== null || this.#closing) return
-    this.#replay = this.#replayLoop().finally(() => {
-      this.#replay = null
-    })
-  }
-
-  async #replayLoop(): Promise<void> {
-    let delay = this.#config.retry_min_ms
-    let refusals = 0
-    while (!this.#closing) {
-      let batch: SpooledBatch | undefined
-      try {
-        batch = await this.#spool.peek()
-      } catch {
-        // Unreadable spool directory: retry later rather than spin.
-        await this.#sleep(delay)
-        delay = Math.min(delay * 2, this.#config.retry_max_ms)
-        continue
-      }
-      if (batch === undefined) {
-        // Nothing left: new batches may go straight to the server again.
-        if (this.#spool.isEmpty) this.#down = false
-        return
-      }
-      const rows = decodeRows(batch.body)
-      if (rows === null || rows.length === 0) {
-        // Not rows this sink wrote (a foreign or damaged file): keep it aside, never replay it.
-        if (await this.#setAside('not a batch of MySQL sink rows'))
-          emitMysqlTelemetry({ name: 'MysqlBatchRejected', type: batch.type, events: 0 })
-        else await this.#sleep(delay)
-        continue
-      }
-      const events = eventCount(rows)
-      try {
-        const r = await this.#apply(batch.id, rows, events)
-        await this.#spool.ack()
-        this.#stats.replayed += events
-        if (r === 'duplicate') this.#stats.duplicate += events
-        emitMysqlTelemetry({
-          name: 'MysqlBatchApplied',
-          type: batch.type,
-          events,
-          rows: rows.length,
-          replayed: true,
-          duplicate: r === 'duplicate',
-        })
-        delay = this.#config.retry_min_ms
-        refusals = 0
-        continue
-      } catch (e) {
-        // An answering server that keeps refusing one batch means the batch is at fault: keep
-        // it aside instead of blocking everything behind it. Lock conflicts and an incompatible
-        // schema, a refused login or privilege are not the batch's fault.
-        const transient = isTransient(e)
-        const denied = isConfigError(e)
-        const schema = e instanceof AppError && e.code === 'E_MIGRATION_FAILED'
-        const up =
-          !transient && !denied && !schema && this.#schemaReady && (await this.#target.ping())
-        emitMysqlTelemetry({
-          name: 'MysqlApplyFailed',
-          type: batch.type,
-          error_type: transient ? 'conflict' : denied ? 'denied' : up ? 'refused' : 'unavailable',
-        })
-        refusals = up ? refusals + 1 : 0
-        if (refusals >= MYSQL_MAX_BATCH_ATTEMPTS) {
-          if (await this.#setAside(`refused ${refusals} times by a server that answers`)) {
-            this.#stats.rejected += events
-            emitMysqlTelemetry({ name: 'MysqlBatchRejected', type: batch.type, events })
-            refusals = 0
-            continue
-          }
-        }
-      }
-      await this.#sleep(delay)
-      delay = Math.min(delay * 2, this.#config.retry_max_ms)
+  /** One spooled batch to the server; what to count once the spool let go of it. */
+  async #replayBatch(batch: SpooledBatch): Promise<(() => void) | null> {
+    const rows = decodeRows(batch.body)
+    // Not rows this sink wrote (a foreign or damaged file): set aside, never replayed.
+    if (rows === null || rows.length === 0) return null
+    const events = eventCount(rows)
+    const r = await this.#apply(batch.id, rows, events)
+    return () => {
+      this.#stats.replayed += events
+      if (r === 'duplicate') this.#stats.duplicate += events
+      emitMysqlTelemetry({
+        name: 'MysqlBatchApplied',
+        type: batch.type,
+        events,
+        rows: rows.length,
+        replayed: true,
+        duplicate: r === 'duplicate',
+      })
     }
   }
 
-  /** Moves the head batch to `<spool>/rejected/`; false when the spool cannot (retry later). */
-  #setAside(reason: string): Promise<boolean> {
-    return this.#spool.reject(reason).then(
-      () => true,
-      () => false,
-    )
-  }
-
-  #sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const t = setTimeout(done, ms)
-      function done(): void {
-        clearTimeout(t)
-        resolve()
-      }
-      this.#wake = () => {
-        this.#wake = null
-        done()
-      }
+  /**
+   * Whether a failed replay was the server refusing the batch while it answers. Lock conflicts
+   * and an incompatible schema, a refused login or privilege are not the batch's fault.
+   */
+  async #refused(batch: SpooledBatch, e: unknown): Promise<boolean> {
+    const transient = isTransient(e)
+    const denied = isConfigError(e)
+    const schema = e instanceof AppError && e.code === 'E_MIGRATION_FAILED'
+    const up = !transient && !denied && !schema && this.#schemaReady && (await this.#target.ping())
+    emitMysqlTelemetry({
+      name: 'MysqlApplyFailed',
+      type: batch.type,
+      error_type: transient ? 'conflict' : denied ? 'denied' : up ? 'refused' : 'unavailable',
     })
+    return up
   }
 }
 
