@@ -67,12 +67,6 @@ export const STORE_TUNING_RANGES: Readonly<Record<keyof StoreTuning, readonly [n
   request_timeout_ms: [100, 3_600_000],
 }
 
-function isTuningKey(k: string): k is keyof StoreTuning {
-  return Object.hasOwn(STORE_TUNING_RANGES, k)
-}
-
-const TUNING_KEYS = Object.keys(STORE_TUNING_RANGES).filter(isTuningKey)
-
 /**
  * Database names become identifiers in DDL (they cannot be bound parameters), so only plain
  * unquoted-identifier characters are allowed.
@@ -86,7 +80,7 @@ function invalid(key: string, why: string): AppError {
 }
 
 /** An integer setting; text is accepted from the environment only (a file has real numbers). */
-export function integerSetting(
+function integerSetting(
   key: string,
   raw: unknown,
   [min, max]: readonly [number, number],
@@ -96,6 +90,39 @@ export function integerSetting(
   if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < min || n > max)
     throw invalid(key, `expected an integer in [${min}, ${max}], got ${JSON.stringify(raw)}`)
   return n
+}
+
+/**
+ * Integer tuning keys of one section: `defaults`, then the file's `<section>.<key>` values, then
+ * `<envPrefix><KEY>` variables. An unknown key, in the file or with the prefix, is refused by
+ * name so a typo never falls back to a default silently.
+ */
+export function tuningSettings<K extends string>(
+  section: string,
+  envPrefix: string,
+  defaults: Readonly<Record<K, number>>,
+  ranges: Readonly<Record<K, readonly [number, number]>>,
+  env: NodeJS.ProcessEnv,
+  file: unknown,
+): Record<K, number> {
+  const tuning: Record<K, number> = { ...defaults }
+  const isKey = (k: string): k is K => Object.hasOwn(ranges, k)
+  if (file === null || typeof file !== 'object' || Array.isArray(file))
+    throw invalid(section, 'expected a mapping')
+  for (const [k, v] of Object.entries(file)) {
+    if (!isKey(k)) throw invalid(`${section}.${k}`, 'unknown key')
+    tuning[k] = integerSetting(`${section}.${k}`, v, ranges[k], false)
+  }
+  for (const [envKey, v] of Object.entries(env)) {
+    if (!envKey.startsWith(envPrefix) || v === undefined) continue
+    const k = envKey.slice(envPrefix.length).toLowerCase()
+    if (!isKey(k)) {
+      const known = Object.keys(ranges).map((t) => envPrefix + t.toUpperCase())
+      throw invalid(envKey, `unknown key (known: ${known.join(', ')})`)
+    }
+    tuning[k] = integerSetting(envKey, v, ranges[k])
+  }
+  return tuning
 }
 
 function identifier(key: string, raw: string): string {
@@ -134,22 +161,14 @@ function clickhouseUrl(raw: string): string {
  * rejected so a typo never falls back to a default silently.
  */
 export function storeConfigFromEnv(env: NodeJS.ProcessEnv, file: unknown = {}): StoreConfig {
-  const tuning: StoreTuning = { ...STORE_TUNING_DEFAULTS }
-  if (file === null || typeof file !== 'object' || Array.isArray(file))
-    throw invalid('store', 'expected a mapping')
-  for (const [k, v] of Object.entries(file)) {
-    if (!isTuningKey(k)) throw invalid(`store.${k}`, 'unknown key')
-    tuning[k] = integerSetting(`store.${k}`, v, STORE_TUNING_RANGES[k], false)
-  }
-  for (const [envKey, v] of Object.entries(env)) {
-    if (!envKey.startsWith(ENV_NESTED_PREFIX) || v === undefined) continue
-    const k = envKey.slice(ENV_NESTED_PREFIX.length).toLowerCase()
-    if (!isTuningKey(k)) {
-      const known = TUNING_KEYS.map((t) => ENV_NESTED_PREFIX + t.toUpperCase()).join(', ')
-      throw invalid(envKey, `unknown key (known: ${known})`)
-    }
-    tuning[k] = integerSetting(envKey, v, STORE_TUNING_RANGES[k])
-  }
+  const tuning: StoreTuning = tuningSettings(
+    'store',
+    ENV_NESTED_PREFIX,
+    STORE_TUNING_DEFAULTS,
+    STORE_TUNING_RANGES,
+    env,
+    file,
+  )
   if (tuning.retry_min_ms > tuning.retry_max_ms)
     throw invalid('store.retry_min_ms', 'must not exceed store.retry_max_ms')
 

@@ -15,7 +15,7 @@ import { AppError } from '../../errors.ts'
 import {
   DEFAULT_DATA_DIR,
   STORE_TUNING_RANGES,
-  integerSetting,
+  tuningSettings,
   type StoreTuning,
 } from '../config.ts'
 
@@ -96,11 +96,6 @@ const TUNING_RANGES: Readonly<Record<keyof MysqlSinkTuning, readonly [number, nu
   applied_batches_retention_days: [1, 36_500],
 }
 
-function isTuningKey(k: string): k is keyof MysqlSinkTuning {
-  return Object.hasOwn(TUNING_RANGES, k)
-}
-
-const TUNING_KEYS = Object.keys(TUNING_RANGES).filter(isTuningKey)
 const ENV_NESTED_PREFIX = 'TLSIGHT_MYSQL__'
 const URL_SHAPE = 'expected mysql://user:password@host:port/database'
 
@@ -189,22 +184,14 @@ export function mysqlSinkConfigFromEnv(
   env: NodeJS.ProcessEnv,
   file: unknown = {},
 ): MysqlSinkConfig | null {
-  const tuning: MysqlSinkTuning = { ...MYSQL_SINK_TUNING_DEFAULTS }
-  if (file === null || typeof file !== 'object' || Array.isArray(file))
-    throw invalid('mysql', 'expected a mapping')
-  for (const [k, v] of Object.entries(file)) {
-    if (!isTuningKey(k)) throw invalid(`mysql.${k}`, 'unknown key')
-    tuning[k] = integerSetting(`mysql.${k}`, v, TUNING_RANGES[k], false)
-  }
-  for (const [envKey, v] of Object.entries(env)) {
-    if (!envKey.startsWith(ENV_NESTED_PREFIX) || v === undefined) continue
-    const k = envKey.slice(ENV_NESTED_PREFIX.length).toLowerCase()
-    if (!isTuningKey(k)) {
-      const known = TUNING_KEYS.map((t) => ENV_NESTED_PREFIX + t.toUpperCase()).join(', ')
-      throw invalid(envKey, `unknown key (known: ${known})`)
-    }
-    tuning[k] = integerSetting(envKey, v, TUNING_RANGES[k], true)
-  }
+  const tuning: MysqlSinkTuning = tuningSettings(
+    'mysql',
+    ENV_NESTED_PREFIX,
+    MYSQL_SINK_TUNING_DEFAULTS,
+    TUNING_RANGES,
+    env,
+    file,
+  )
   if (tuning.retry_min_ms > tuning.retry_max_ms)
     throw invalid('mysql.retry_min_ms', 'must not exceed mysql.retry_max_ms')
 
